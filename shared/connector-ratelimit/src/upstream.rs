@@ -1,0 +1,397 @@
+//! Outbound limits: token buckets per upstream scope, and scope-wide pauses.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use connector_retry::{is_rate_limited, quota_exhausted, server_wait};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use http::{HeaderMap, StatusCode};
+use parking_lot::Mutex;
+
+/// The scope used when a request names none.
+pub const DEFAULT_SCOPE: &str = "default";
+
+/// How long a scope pauses when the upstream signals a limit without saying for how long.
+pub const DEFAULT_PAUSE: Duration = Duration::from_secs(1);
+
+/// Every this many acquisitions, idle buckets and expired pauses are dropped, so scopes that embed
+/// identifiers (one per issue, per hook) do not accumulate.
+const HOUSEKEEPING_INTERVAL: u64 = 1024;
+
+/// Names the upstream rate-limit scope a request counts against, e.g. `"hubspot:search"` or
+/// `"zapier:hook:alerts"`. Insert it as a request extension
+/// (`reqwest_middleware::RequestBuilder::with_extension`); requests without one use
+/// [`DEFAULT_SCOPE`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Scope(pub String);
+
+impl Scope {
+    /// A scope with the given name.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self(name.into())
+    }
+}
+
+/// Client-side limits for calls to one upstream, keyed by scope.
+///
+/// - Every distinct scope string has its own token bucket. Its quota comes from the longest
+///   prefix configured with [`with_quota`](Self::with_quota), else the default quota.
+/// - [`pause`](Self::pause) stops a whole scope, for every clone and caller, until the upstream's
+///   window resets; [`observe`](Self::observe) does so from response headers.
+///
+/// Cloning is cheap and clones share all state. Configure quotas before sharing: `with_quota`
+/// returns a limiter with fresh buckets.
+#[derive(Clone)]
+pub struct UpstreamLimiter {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Longest prefix first; the default rule (empty prefix) matches everything and comes last.
+    rules: Vec<Rule>,
+    /// Scope → the instant its pause ends.
+    pauses: Mutex<HashMap<String, Instant>>,
+    acquisitions: AtomicU64,
+}
+
+struct Rule {
+    prefix: String,
+    quota: Quota,
+    buckets: DefaultKeyedRateLimiter<String>,
+}
+
+impl UpstreamLimiter {
+    /// A limiter giving every scope `default_quota`.
+    pub fn new(default_quota: Quota) -> Self {
+        Self::from_rules(vec![(String::new(), default_quota)], HashMap::new())
+    }
+
+    /// Gives scopes starting with `scope_prefix` their own `quota` (per scope, not shared by all
+    /// scopes under the prefix). Setting the same prefix again replaces its quota.
+    #[must_use]
+    pub fn with_quota(self, scope_prefix: &str, quota: Quota) -> Self {
+        let mut rules: Vec<(String, Quota)> = self
+            .inner
+            .rules
+            .iter()
+            .filter(|rule| rule.prefix != scope_prefix)
+            .map(|rule| (rule.prefix.clone(), rule.quota))
+            .collect();
+        rules.push((scope_prefix.to_owned(), quota));
+        let pauses = self.inner.pauses.lock().clone();
+        Self::from_rules(rules, pauses)
+    }
+
+    fn from_rules(mut rules: Vec<(String, Quota)>, pauses: HashMap<String, Instant>) -> Self {
+        rules.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+        let rules = rules
+            .into_iter()
+            .map(|(prefix, quota)| Rule {
+                prefix,
+                quota,
+                buckets: RateLimiter::keyed(quota),
+            })
+            .collect();
+        Self {
+            inner: Arc::new(Inner {
+                rules,
+                pauses: Mutex::new(pauses),
+                acquisitions: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// The quota that applies to `scope`.
+    pub fn quota_for(&self, scope: &str) -> Quota {
+        self.inner.rule_for(scope).quota
+    }
+
+    /// Waits until a request on `scope` may be sent: first out any pause on the scope, then for a
+    /// token from the scope's bucket.
+    pub async fn acquire(&self, scope: &str) {
+        self.wait_out_pause(scope).await;
+        self.inner
+            .rule_for(scope)
+            .buckets
+            .until_key_ready(&scope.to_owned())
+            .await;
+        // The upstream may have paused the scope while we queued for a token.
+        self.wait_out_pause(scope).await;
+        self.inner.housekeeping();
+    }
+
+    async fn wait_out_pause(&self, scope: &str) {
+        while let Some(wait) = self.paused_for(scope) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Makes everyone using `scope` wait until `wait` from now. A later pause that ends sooner
+    /// never shortens an earlier one.
+    pub fn pause(&self, scope: &str, wait: Duration) {
+        let now = Instant::now();
+        // `Instant` cannot represent arbitrarily far futures; a year is forever here.
+        let until = now
+            .checked_add(wait)
+            .or_else(|| now.checked_add(Duration::from_secs(365 * 24 * 3600)))
+            .unwrap_or(now);
+        let mut pauses = self.inner.pauses.lock();
+        pauses.retain(|_, end| *end > now);
+        let end = pauses.entry(scope.to_owned()).or_insert(until);
+        if until > *end {
+            *end = until;
+        }
+        tracing::debug!(scope, wait_ms = millis(wait), "upstream scope paused");
+    }
+
+    /// How much longer `scope` is paused, if it is.
+    pub fn paused_for(&self, scope: &str) -> Option<Duration> {
+        let end = *self.inner.pauses.lock().get(scope)?;
+        end.checked_duration_since(Instant::now())
+            .filter(|left| !left.is_zero())
+    }
+
+    /// Pauses `scope` when a response shows its limit is reached: a 429 (or GitHub's rate-limit
+    /// 403s), or a remaining-quota header at zero. The pause lasts as long as the upstream says
+    /// ([`connector_retry::server_wait`]), else [`DEFAULT_PAUSE`].
+    pub fn observe(&self, scope: &str, status: StatusCode, headers: &HeaderMap) {
+        if is_rate_limited(status, headers) || quota_exhausted(headers) {
+            let wait = server_wait(headers, SystemTime::now()).unwrap_or(DEFAULT_PAUSE);
+            self.pause(scope, wait);
+        }
+    }
+}
+
+impl Inner {
+    fn rule_for(&self, scope: &str) -> &Rule {
+        self.rules
+            .iter()
+            .find(|rule| scope.starts_with(&rule.prefix))
+            .expect("the default rule's empty prefix matches every scope")
+    }
+
+    fn housekeeping(&self) {
+        let count = self.acquisitions.fetch_add(1, Ordering::Relaxed) + 1;
+        if !count.is_multiple_of(HOUSEKEEPING_INTERVAL) {
+            return;
+        }
+        for rule in &self.rules {
+            rule.buckets.retain_recent();
+        }
+        let now = Instant::now();
+        self.pauses.lock().retain(|_, end| *end > now);
+    }
+}
+
+impl fmt::Debug for UpstreamLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let quotas: Vec<_> = self
+            .inner
+            .rules
+            .iter()
+            .map(|rule| (rule.prefix.as_str(), rule.quota))
+            .collect();
+        f.debug_struct("UpstreamLimiter")
+            .field("quotas", &quotas)
+            .field("paused_scopes", &self.inner.pauses.lock().len())
+            .finish()
+    }
+}
+
+pub(crate) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU32;
+
+    use http::HeaderValue;
+
+    use super::*;
+
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+
+    /// Header name/value pairs for a test case.
+    type Pairs = &'static [(&'static str, &'static str)];
+
+    fn generous() -> Quota {
+        Quota::per_second(NonZeroU32::new(1000).unwrap())
+    }
+
+    /// One request, then one more every `period`.
+    fn one_per(period: Duration) -> Quota {
+        Quota::with_period(period).unwrap()
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| ((*name).try_into().unwrap(), HeaderValue::from_static(value)))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn pause_is_shared_across_clones_and_callers() {
+        let limiter = UpstreamLimiter::new(generous());
+        let other_handle = limiter.clone();
+        other_handle.pause("jira:search", MS(200));
+
+        assert!(limiter.paused_for("jira:search").is_some());
+        assert!(limiter.paused_for("jira:issue").is_none());
+
+        let started = Instant::now();
+        let waiters = (0..3).map(|_| {
+            let limiter = limiter.clone();
+            tokio::spawn(async move { limiter.acquire("jira:search").await })
+        });
+        for waiter in waiters {
+            waiter.await.unwrap();
+        }
+        assert!(started.elapsed() >= MS(190), "{:?}", started.elapsed());
+
+        let started = Instant::now();
+        limiter.acquire("jira:issue").await;
+        assert!(started.elapsed() < MS(100));
+    }
+
+    #[test]
+    fn a_shorter_pause_never_shortens_a_longer_one() {
+        let limiter = UpstreamLimiter::new(generous());
+        limiter.pause("s", Duration::from_secs(30));
+        limiter.pause("s", MS(10));
+        assert!(limiter.paused_for("s").unwrap() > Duration::from_secs(29));
+
+        limiter.pause("s", Duration::from_secs(60));
+        assert!(limiter.paused_for("s").unwrap() > Duration::from_secs(59));
+    }
+
+    #[test]
+    fn pauses_expire() {
+        let limiter = UpstreamLimiter::new(generous());
+        limiter.pause("s", Duration::ZERO);
+        assert_eq!(limiter.paused_for("s"), None);
+        limiter.pause("s", Duration::MAX);
+        assert!(limiter.paused_for("s").is_some());
+    }
+
+    #[test]
+    fn observe_pauses_on_limit_signals_only() {
+        let secs = Duration::from_secs;
+        let cases: &[(&str, u16, Pairs, Option<Duration>)] = &[
+            (
+                "429 with retry-after",
+                429,
+                &[("retry-after", "20")],
+                Some(secs(20)),
+            ),
+            ("429 without a wait", 429, &[], Some(DEFAULT_PAUSE)),
+            (
+                "github primary 403",
+                403,
+                &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "40")],
+                Some(secs(40)),
+            ),
+            (
+                "github secondary 403",
+                403,
+                &[("retry-after", "60")],
+                Some(secs(60)),
+            ),
+            (
+                "remaining zero on success",
+                200,
+                &[("ratelimit-remaining", "0"), ("ratelimit-reset", "30")],
+                Some(secs(30)),
+            ),
+            (
+                "hubspot remaining zero",
+                200,
+                &[("x-hubspot-ratelimit-remaining", "0")],
+                Some(DEFAULT_PAUSE),
+            ),
+            (
+                "quota left",
+                200,
+                &[("x-ratelimit-remaining", "17"), ("x-ratelimit-reset", "40")],
+                None,
+            ),
+            ("plain 403", 403, &[], None),
+            (
+                "503 is not a rate limit",
+                503,
+                &[("retry-after", "5")],
+                None,
+            ),
+        ];
+        for (name, status, pairs, expected) in cases {
+            let limiter = UpstreamLimiter::new(generous());
+            limiter.observe(
+                "scope",
+                StatusCode::from_u16(*status).unwrap(),
+                &headers(pairs),
+            );
+            let paused = limiter.paused_for("scope");
+            match expected {
+                None => assert_eq!(paused, None, "{name}"),
+                Some(wait) => {
+                    let paused = paused.unwrap_or_else(|| panic!("{name}: not paused"));
+                    assert!(
+                        paused <= *wait && *wait - paused < secs(1),
+                        "{name}: {paused:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn longest_prefix_chooses_the_quota() {
+        let search = one_per(MS(100));
+        let crm = one_per(MS(200));
+        let limiter = UpstreamLimiter::new(generous())
+            .with_quota("hubspot:search", search)
+            .with_quota("hubspot", crm);
+
+        assert_eq!(limiter.quota_for("hubspot:search:contacts"), search);
+        assert_eq!(limiter.quota_for("hubspot:crm:deals"), crm);
+        assert_eq!(limiter.quota_for("jira:search"), generous());
+
+        let replaced = one_per(MS(300));
+        let limiter = limiter.with_quota("hubspot", replaced);
+        assert_eq!(limiter.quota_for("hubspot:crm:deals"), replaced);
+        assert_eq!(limiter.quota_for("hubspot:search"), search);
+    }
+
+    #[tokio::test]
+    async fn each_scope_has_its_own_bucket() {
+        let limiter =
+            UpstreamLimiter::new(generous()).with_quota("hubspot:search", one_per(MS(250)));
+
+        let started = Instant::now();
+        limiter.acquire("hubspot:search:contacts").await;
+        limiter.acquire("hubspot:search:deals").await;
+        limiter.acquire("hubspot:crm").await;
+        limiter.acquire("hubspot:crm").await;
+        assert!(
+            started.elapsed() < MS(100),
+            "distinct scopes must not wait on each other"
+        );
+
+        limiter.acquire("hubspot:search:contacts").await;
+        assert!(started.elapsed() >= MS(200), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn debug_shows_configuration_not_internals() {
+        let limiter = UpstreamLimiter::new(generous()).with_quota("zapier:hook", one_per(MS(100)));
+        let debug = format!("{limiter:?}");
+        assert!(
+            debug.contains("zapier:hook") && debug.contains("paused_scopes: 0"),
+            "{debug}"
+        );
+    }
+}
