@@ -87,6 +87,9 @@ pub struct KitArgs {
     /// single-use token), elicit, token, host (trust the client's prompt), off.
     #[arg(long, env = "MCP_CONFIRM", default_value = "auto", global = true, help_heading = "Policy")]
     pub confirm: ConfirmMode,
+    /// Seconds a confirmation token (or elicitation) stays valid.
+    #[arg(long, env = "MCP_CONFIRM_TTL_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=3600), global = true, help_heading = "Policy")]
+    pub confirm_ttl_secs: u64,
     /// File holding the key (≥ 32 bytes) that seals confirmation tokens. Replicas must share
     /// it. Default: a random key per process.
     #[arg(long, env = "MCP_CONFIRM_KEY_FILE", global = true, value_name = "FILE", help_heading = "Policy")]

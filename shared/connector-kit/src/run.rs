@@ -114,15 +114,22 @@ async fn run<C: Connector>(cli: Cli<C::Options>) -> anyhow::Result<ExitCode> {
             match cli.kit.transport {
                 Transport::Stdio => serve_stdio(built.server).await?,
                 Transport::Http => {
-                    let auth = inbound_auth(&cli.kit, &["/mcp"]).await?;
-                    auth.check_bind(cli.kit.listen).map_err(|e| anyhow::anyhow!("{e}"))?;
-                    let opts = http_options(&cli.kit);
-                    let app = app(vec![mount(built.server, "/mcp", built.metrics, &opts)], auth, &opts);
                     let listener = tokio::net::TcpListener::bind(cli.kit.listen)
                         .await
                         .with_context(|| format!("cannot listen on {}", cli.kit.listen))?;
                     let addr = listener.local_addr()?;
-                    tracing::info!(connector = C::NAME, url = %format!("http://{addr}/mcp"), "serving MCP over streamable HTTP");
+                    let base = base_url(&cli.kit, addr);
+                    let auth = inbound_auth(&cli.kit, &base, &["/mcp"]).await?;
+                    auth.check_bind(addr).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let opts = http_options(&cli.kit);
+                    let app = app(vec![mount(built.server, "/mcp", built.metrics, &opts)], auth.clone(), &opts);
+                    // The first stdout line is the endpoint (as for the mocks), so
+                    // scripts and tests can start on port 0.
+                    #[allow(clippy::print_stdout)]
+                    {
+                        println!("{base}/mcp");
+                    }
+                    tracing::info!(connector = C::NAME, url = %format!("{base}/mcp"), auth = auth.mode_kind(), "serving MCP over streamable HTTP");
                     crate::http::serve(listener, app, shutdown_signal()).await?;
                 }
             }
@@ -157,6 +164,7 @@ pub async fn build<C: Connector>(kit_args: &KitArgs, options: C::Options, audit:
     guard_cfg.max_tier = kit_args.max_tier;
     guard_cfg.explicit_tools = selection.explicit.clone();
     guard_cfg.mode = kit_args.confirm;
+    guard_cfg.token_ttl = Duration::from_secs(kit_args.confirm_ttl_secs);
     guard_cfg.write_scope = C::write_scope(&options);
     guard_cfg.principal_write_scopes = kit_args.write_scopes.clone();
     let key = signing_key(kit_args)?;
@@ -214,9 +222,14 @@ pub fn http_options(kit: &KitArgs) -> HttpOptions {
 }
 
 /// Inbound auth from the shared flags. `mcp_paths` are the endpoints served.
-pub async fn inbound_auth(kit: &KitArgs, mcp_paths: &[&str]) -> anyhow::Result<InboundAuth> {
-    let base = kit.public_url.clone().unwrap_or_else(|| format!("http://{}", kit.listen));
-    let base = base.trim_end_matches('/').to_owned();
+/// The canonical base URL: `--public-url`, else `http://<bound address>`.
+pub fn base_url(kit: &KitArgs, bound: std::net::SocketAddr) -> String {
+    kit.public_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_owned()
+}
+
+/// Inbound auth from the shared flags. `base` is the canonical base URL,
+/// `mcp_paths` the endpoints served (the first is the OAuth audience).
+pub async fn inbound_auth(kit: &KitArgs, base: &str, mcp_paths: &[&str]) -> anyhow::Result<InboundAuth> {
     let resource = format!("{base}{}", mcp_paths.first().copied().unwrap_or("/mcp"));
     let mode = match kit.auth {
         AuthMode::None => InboundMode::None,
@@ -298,7 +311,7 @@ async fn doctor<C: Connector>(kit: &KitArgs, built: &Built<C>) -> anyhow::Result
         ),
     )];
     if kit.transport == Transport::Http {
-        match inbound_auth(kit, &["/mcp"]).await {
+        match inbound_auth(kit, &base_url(kit, kit.listen), &["/mcp"]).await {
             Ok(auth) => match auth.check_bind(kit.listen) {
                 Ok(()) => checks.push(Check::pass("inbound auth", format!("{} on {}", auth.mode_kind(), kit.listen))),
                 Err(e) => checks.push(Check::fail("inbound auth", e.to_string())),

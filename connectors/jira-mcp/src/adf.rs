@@ -1,0 +1,1 @@
+//! Markdown ↔ ADF (placeholder until the converter lands).

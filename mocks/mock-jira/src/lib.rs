@@ -1,0 +1,1 @@
+//! mock-jira (in progress)

@@ -1,0 +1,61 @@
+//! A connector (or mock) binary started as an HTTP server on 127.0.0.1:0.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// A running server process; killed on drop.
+#[derive(Debug)]
+pub struct HttpServer {
+    child: Child,
+    /// The URL the binary printed as its first stdout line.
+    pub url: String,
+}
+
+impl HttpServer {
+    /// Runs `bin args…` and waits (≤ 20 s) for the first stdout line, the URL.
+    pub async fn start(bin: &str, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let mut cmd = Command::new(bin);
+        cmd.args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(if std::env::var_os("TESTKIT_SHOW_STDERR").is_some() { Stdio::inherit() } else { Stdio::null() })
+            .kill_on_drop(true);
+        let mut child = cmd.spawn().with_context(|| format!("spawning {bin}"))?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .context("the server printed no URL within 20 s")??;
+        let Some(url) = first else {
+            let status = child.wait().await?;
+            bail!("{bin} exited ({status}) before printing its URL");
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(HttpServer { child, url: url.trim().to_owned() })
+    }
+
+    /// Runs `bin args…` expecting it to fail; returns its exit code and stderr.
+    pub async fn expect_failure(bin: &str, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<(i32, String)> {
+        let out = tokio::time::timeout(
+            Duration::from_secs(20),
+            Command::new(bin).args(args).envs(env.iter().copied()).stdin(Stdio::null()).output(),
+        )
+        .await
+        .context("the process did not exit within 20 s")??;
+        if out.status.success() {
+            bail!("{bin} succeeded but was expected to fail");
+        }
+        Ok((out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned()))
+    }
+
+    /// Stops the process.
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
