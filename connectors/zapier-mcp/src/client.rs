@@ -21,7 +21,9 @@ pub struct ZapierClient {
 impl ZapierClient {
     /// A client. Catch-hook URLs carry their own secret, so no credential is sent.
     pub fn new(kit: &Kit) -> Self {
-        ZapierClient { http: kit.upstream_client(UpstreamCredential::None) }
+        ZapierClient {
+            http: kit.upstream_client(UpstreamCredential::None),
+        }
     }
 
     /// Delivers `payload` to `hook`. Requires a confirmation: a webhook
@@ -31,7 +33,12 @@ impl ZapierClient {
     /// answers are retried after `Retry-After`. A connection lost after the
     /// request was sent is *not* retried (Zapier cannot de-duplicate), so a
     /// payload is never delivered twice by this server.
-    pub async fn trigger(&self, _confirmed: &Confirmed, hook: &Hook, payload: &Value) -> Result<CatchResponse, UpstreamError> {
+    pub async fn trigger(
+        &self,
+        _confirmed: &Confirmed,
+        hook: &Hook,
+        payload: &Value,
+    ) -> Result<CatchResponse, UpstreamError> {
         let resp = self
             .http
             .post(hook.url.expose_secret())
@@ -43,8 +50,14 @@ impl ZapierClient {
         if !resp.status().is_success() {
             let err = UpstreamError::from_response(SERVICE, resp).await;
             let hint = match err.status() {
-                Some(404 | 410) => Some(format!("Hook \"{}\" is turned off or its URL is wrong: check the Zap in Zapier and the URL configured for this hook.", hook.name)),
-                Some(401 | 403) => Some(format!("Zapier refused hook \"{}\": check the hook URL configured for it.", hook.name)),
+                Some(404 | 410) => Some(format!(
+                    "Hook \"{}\" is turned off or its URL is wrong: check the Zap in Zapier and the URL configured for this hook.",
+                    hook.name
+                )),
+                Some(401 | 403) => Some(format!(
+                    "Zapier refused hook \"{}\": check the hook URL configured for it.",
+                    hook.name
+                )),
                 _ => None,
             };
             return Err(match hint {
@@ -59,6 +72,11 @@ impl ZapierClient {
         })?;
         // The `/silent/` variant answers without ids; anything else unreadable
         // after a 2xx still means "received".
-        Ok(serde_json::from_str(&text).unwrap_or(CatchResponse { status: "success".into(), id: None, request_id: None, attempt: None }))
+        Ok(serde_json::from_str(&text).unwrap_or(CatchResponse {
+            status: "success".into(),
+            id: None,
+            request_id: None,
+            attempt: None,
+        }))
     }
 }

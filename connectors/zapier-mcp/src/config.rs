@@ -86,8 +86,10 @@ impl Hook {
 /// Loads and checks the hooks file. Every problem is reported with the
 /// hook's name and never with its URL.
 pub fn load_hooks(path: &Path) -> anyhow::Result<Vec<Hook>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading hooks file {}", path.display()))?;
-    parse_hooks(&text, &|k| std::env::var(k).ok()).with_context(|| format!("hooks file {}", path.display()))
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading hooks file {}", path.display()))?;
+    parse_hooks(&text, &|k| std::env::var(k).ok())
+        .with_context(|| format!("hooks file {}", path.display()))
 }
 
 /// Parses a hooks file; `env` looks up `url_env` variables.
@@ -97,14 +99,21 @@ pub fn parse_hooks(text: &str, env: &dyn Fn(&str) -> Option<String>) -> anyhow::
     let mut hooks = Vec::new();
     for e in file.hook {
         let name = e.name.trim().to_owned();
-        if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if name.is_empty()
+            || name.len() > 64
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             bail!("hook name {name:?} must be 1-64 characters of letters, digits, '-' and '_'");
         }
         if !seen.insert(name.clone()) {
             bail!("hook {name:?} is defined twice");
         }
         if e.effect == Effect::Read {
-            bail!("hook {name:?}: effect must be create, update, send or destructive (triggering a hook writes)");
+            bail!(
+                "hook {name:?}: effect must be create, update, send or destructive (triggering a hook writes)"
+            );
         }
         let url = match (e.url, e.url_env) {
             (Some(u), None) => u,
@@ -127,7 +136,14 @@ pub fn parse_hooks(text: &str, env: &dyn Fn(&str) -> Option<String>) -> anyhow::
             .should_validate_formats(true)
             .build(&schema)
             .map_err(|err| anyhow::anyhow!("hook {name:?}: invalid payload schema: {err}"))?;
-        hooks.push(Hook { name, description: e.description.trim().to_owned(), effect: e.effect, schema, validator, url });
+        hooks.push(Hook {
+            name,
+            description: e.description.trim().to_owned(),
+            effect: e.effect,
+            schema,
+            validator,
+            url,
+        });
     }
     Ok(hooks)
 }
@@ -139,13 +155,19 @@ fn check_url(name: &str, raw: &str) -> anyhow::Result<()> {
     match url.scheme() {
         "https" => Ok(()),
         "http" if url.host_str().is_some_and(is_local_host) => Ok(()),
-        "http" => bail!("hook {name:?}: the URL must use https (plain http is allowed for local test servers only)"),
+        "http" => bail!(
+            "hook {name:?}: the URL must use https (plain http is allowed for local test servers only)"
+        ),
         _ => bail!("hook {name:?}: the URL must be an https URL"),
     }
 }
 
 fn is_local_host(h: &str) -> bool {
-    h == "localhost" || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()) || h.ends_with(".internal") || !h.contains('.')
+    h == "localhost"
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+        || h.ends_with(".internal")
+        || !h.contains('.')
 }
 
 #[cfg(test)]
@@ -174,7 +196,11 @@ mod tests {
         .unwrap();
         assert_eq!(hooks[0].name, "page-oncall");
         assert_eq!(hooks[0].effect, Effect::Send);
-        assert!(hooks[0].validator.is_valid(&serde_json::json!({"summary": "x"})));
+        assert!(
+            hooks[0]
+                .validator
+                .is_valid(&serde_json::json!({"summary": "x"}))
+        );
         assert!(!hooks[0].validator.is_valid(&serde_json::json!({})));
     }
 
@@ -190,12 +216,24 @@ mod tests {
     #[test]
     fn rejects_bad_entries() {
         let bad = [
-            ("[[hook]]\nname = \"a b\"\nurl = \"https://x.example/\"\n", "must be 1-64"),
+            (
+                "[[hook]]\nname = \"a b\"\nurl = \"https://x.example/\"\n",
+                "must be 1-64",
+            ),
             ("[[hook]]\nname = \"a\"\n", "needs url"),
             ("[[hook]]\nname = \"a\"\nurl_env = \"NOPE\"\n", "NOPE"),
-            ("[[hook]]\nname = \"a\"\nurl = \"https://x.example/\"\neffect = \"read\"\n", "effect"),
-            ("[[hook]]\nname = \"a\"\nurl = \"https://x.example/\"\n[[hook]]\nname = \"a\"\nurl = \"https://x.example/\"\n", "twice"),
-            ("[[hook]]\nname = \"a\"\nurl = \"https://x.example/\"\nschema = { type = \"array\" }\n", "object"),
+            (
+                "[[hook]]\nname = \"a\"\nurl = \"https://x.example/\"\neffect = \"read\"\n",
+                "effect",
+            ),
+            (
+                "[[hook]]\nname = \"a\"\nurl = \"https://x.example/\"\n[[hook]]\nname = \"a\"\nurl = \"https://x.example/\"\n",
+                "twice",
+            ),
+            (
+                "[[hook]]\nname = \"a\"\nurl = \"https://x.example/\"\nschema = { type = \"array\" }\n",
+                "object",
+            ),
         ];
         for (text, want) in bad {
             let err = format!("{:#}", parse_hooks(text, &env).unwrap_err());

@@ -62,14 +62,17 @@ impl Connector for Zapier {
     }
 
     fn write_scope(options: &Options) -> Option<WriteScope> {
-        (!options.write_hooks.is_empty()).then(|| WriteScope::new("--write-hooks", options.write_hooks.clone()))
+        (!options.write_hooks.is_empty())
+            .then(|| WriteScope::new("--write-hooks", options.write_hooks.clone()))
     }
 
     async fn connect(options: Options, kit: Kit) -> anyhow::Result<Self> {
         let hooks = match &options.hooks {
             Some(path) => load_hooks(path)?,
             None => {
-                tracing::warn!("no hooks file (--hooks / ZAPIER_HOOKS_FILE): no hook can be triggered");
+                tracing::warn!(
+                    "no hooks file (--hooks / ZAPIER_HOOKS_FILE): no hook can be triggered"
+                );
                 Vec::new()
             }
         };
@@ -86,19 +89,41 @@ impl Connector for Zapier {
     async fn doctor(&self) -> Vec<Check> {
         let mut checks = Vec::new();
         if self.hooks.is_empty() {
-            checks.push(Check::fail("hooks", "no hooks configured: set --hooks or ZAPIER_HOOKS_FILE to a hooks file"));
+            checks.push(Check::fail(
+                "hooks",
+                "no hooks configured: set --hooks or ZAPIER_HOOKS_FILE to a hooks file",
+            ));
         }
         for h in self.hooks.iter() {
             // Only reachability: a POST would deliver a payload.
             use secrecy::ExposeSecret;
             let url = url::Url::parse(h.url.expose_secret()).ok();
-            let host = url.as_ref().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
-            let port = url.as_ref().and_then(|u| u.port_or_known_default()).unwrap_or(443);
-            let reachable = tokio::time::timeout(std::time::Duration::from_secs(5), tokio::net::TcpStream::connect((host.as_str(), port))).await;
+            let host = url
+                .as_ref()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_default();
+            let port = url
+                .as_ref()
+                .and_then(|u| u.port_or_known_default())
+                .unwrap_or(443);
+            let reachable = tokio::time::timeout(
+                std::time::Duration::from_secs(5),
+                tokio::net::TcpStream::connect((host.as_str(), port)),
+            )
+            .await;
             checks.push(match reachable {
-                Ok(Ok(_)) => Check::pass(format!("hook {}", h.name), format!("{host} reachable; effect {}, tier {}", h.effect, h.tier())),
-                Ok(Err(e)) => Check::fail(format!("hook {}", h.name), format!("cannot connect to {host}: {e}")),
-                Err(_) => Check::fail(format!("hook {}", h.name), format!("connecting to {host} timed out")),
+                Ok(Ok(_)) => Check::pass(
+                    format!("hook {}", h.name),
+                    format!("{host} reachable; effect {}, tier {}", h.effect, h.tier()),
+                ),
+                Ok(Err(e)) => Check::fail(
+                    format!("hook {}", h.name),
+                    format!("cannot connect to {host}: {e}"),
+                ),
+                Err(_) => Check::fail(
+                    format!("hook {}", h.name),
+                    format!("connecting to {host} timed out"),
+                ),
             });
         }
         checks

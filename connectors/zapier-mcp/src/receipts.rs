@@ -63,7 +63,10 @@ pub struct Receipts {
 impl Receipts {
     /// Keeps at most `kept` receipts.
     pub fn new(kept: usize) -> Self {
-        Receipts { kept: kept.max(1), items: parking_lot::Mutex::new(VecDeque::new()) }
+        Receipts {
+            kept: kept.max(1),
+            items: parking_lot::Mutex::new(VecDeque::new()),
+        }
     }
 
     /// Records a receipt (newest first).
@@ -83,13 +86,22 @@ impl Receipts {
         self.items
             .lock()
             .iter()
-            .find(|d| d.hook == hook && d.idempotency_key.as_deref() == Some(key) && d.status != DeliveryStatus::Failed)
+            .find(|d| {
+                d.hook == hook
+                    && d.idempotency_key.as_deref() == Some(key)
+                    && d.status != DeliveryStatus::Failed
+            })
             .cloned()
     }
 
     /// Receipts matching `filter`, newest first, from `offset`, at most `limit`;
     /// also returns whether more follow.
-    pub fn page(&self, filter: impl Fn(&Delivery) -> bool, offset: usize, limit: usize) -> (Vec<Delivery>, bool) {
+    pub fn page(
+        &self,
+        filter: impl Fn(&Delivery) -> bool,
+        offset: usize,
+        limit: usize,
+    ) -> (Vec<Delivery>, bool) {
         let items = self.items.lock();
         let mut matching = items.iter().filter(|d| filter(d)).skip(offset);
         let page: Vec<Delivery> = matching.by_ref().take(limit).cloned().collect();

@@ -55,8 +55,17 @@ mod tests {
 
     #[test]
     fn values_matter() {
-        assert_ne!(canonical_digest(&json!({"a": 1})), canonical_digest(&json!({"a": 2})));
-        assert_ne!(canonical_digest(&json!({"a": [1, 2]})), canonical_digest(&json!({"a": [2, 1]})));
-        assert_ne!(canonical_digest(&json!({"a": "1"})), canonical_digest(&json!({"a": 1})));
+        assert_ne!(
+            canonical_digest(&json!({"a": 1})),
+            canonical_digest(&json!({"a": 2}))
+        );
+        assert_ne!(
+            canonical_digest(&json!({"a": [1, 2]})),
+            canonical_digest(&json!({"a": [2, 1]}))
+        );
+        assert_ne!(
+            canonical_digest(&json!({"a": "1"})),
+            canonical_digest(&json!({"a": 1}))
+        );
     }
 }

@@ -76,7 +76,16 @@ impl std::fmt::Display for Effect {
 /// Risk tier: 1 public read, 2 internal read, 3 confirmed write, 4 high-impact
 /// write. A deployment sets the highest tier it allows (`--max-tier`).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
     schemars::JsonSchema,
 )]
 #[serde(into = "u8", try_from = "u8")]
@@ -120,7 +129,10 @@ impl TryFrom<u8> for Tier {
 impl std::str::FromStr for Tier {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let n: u8 = s.trim().parse().map_err(|_| format!("tier must be 1-4, not {s:?}"))?;
+        let n: u8 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("tier must be 1-4, not {s:?}"))?;
         Tier::try_from(n)
     }
 }
@@ -137,7 +149,13 @@ mod tests {
 
     #[test]
     fn every_effect_sets_all_four_hints() {
-        for e in [Effect::Read, Effect::Create, Effect::Update, Effect::Destructive, Effect::Send] {
+        for e in [
+            Effect::Read,
+            Effect::Create,
+            Effect::Update,
+            Effect::Destructive,
+            Effect::Send,
+        ] {
             let a = e.annotations("T");
             assert!(a.read_only_hint.is_some(), "{e}");
             assert!(a.destructive_hint.is_some(), "{e}");
@@ -151,7 +169,10 @@ mod tests {
     fn reads_are_not_destructive_and_sends_are() {
         assert_eq!(Effect::Read.annotations("x").destructive_hint, Some(false));
         assert_eq!(Effect::Send.annotations("x").destructive_hint, Some(true));
-        assert_eq!(Effect::Create.annotations("x").destructive_hint, Some(false));
+        assert_eq!(
+            Effect::Create.annotations("x").destructive_hint,
+            Some(false)
+        );
     }
 
     #[test]

@@ -49,7 +49,9 @@ impl std::str::FromStr for ConfirmMode {
             "token" => Ok(Self::Token),
             "host" => Ok(Self::Host),
             "off" => Ok(Self::Off),
-            other => Err(format!("confirm mode must be auto, elicit, token, host or off, not {other:?}")),
+            other => Err(format!(
+                "confirm mode must be auto, elicit, token, host or off, not {other:?}"
+            )),
         }
     }
 }
@@ -78,10 +80,16 @@ pub struct WriteScope {
 
 impl WriteScope {
     /// A scope from patterns.
-    pub fn new(flag: impl Into<String>, patterns: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub fn new(
+        flag: impl Into<String>,
+        patterns: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
         WriteScope {
             flag: flag.into(),
-            patterns: patterns.into_iter().map(|p| p.into().trim().to_ascii_lowercase()).collect(),
+            patterns: patterns
+                .into_iter()
+                .map(|p| p.into().trim().to_ascii_lowercase())
+                .collect(),
         }
     }
 
@@ -226,7 +234,9 @@ pub struct Guard {
 
 impl std::fmt::Debug for Guard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Guard").field("cfg", &self.cfg).finish_non_exhaustive()
+        f.debug_struct("Guard")
+            .field("cfg", &self.cfg)
+            .finish_non_exhaustive()
     }
 }
 
@@ -291,8 +301,14 @@ impl Guard {
             return self.redeem(plan, &principal, &digest, &token).await;
         }
 
-        let round_trip = ctx.extensions.get::<RoundTrip>().cloned().unwrap_or_default();
-        let can_elicit = ctx.client_capabilities().is_some_and(|c| c.elicitation.is_some());
+        let round_trip = ctx
+            .extensions
+            .get::<RoundTrip>()
+            .cloned()
+            .unwrap_or_default();
+        let can_elicit = ctx
+            .client_capabilities()
+            .is_some_and(|c| c.elicitation.is_some());
         let modern = ctx.protocol_version().is_some_and(|v| !v.has_initialize());
         let use_elicit = match self.cfg.mode {
             ConfirmMode::Elicit => true,
@@ -300,16 +316,18 @@ impl Guard {
             _ => false,
         };
         if !use_elicit {
-            return self.issue_token(plan, &principal, digest);
+            return self.issue_token(&plan, &principal, digest);
         }
         if round_trip.request_state.is_some() {
-            return self.resume_elicitation(plan, &principal, &digest, round_trip).await;
+            return self
+                .resume_elicitation(plan, &principal, &digest, round_trip)
+                .await;
         }
         if !can_elicit {
             return self.refuse(&plan, &principal, "this server requires confirmation by elicitation (--confirm elicit) and this client does not support it; ask the operator for --confirm auto or token", None);
         }
         if modern {
-            return self.start_elicitation(plan, &principal, digest);
+            return self.start_elicitation(&plan, &principal, digest);
         }
         self.legacy_elicitation(ctx, plan, &principal).await
     }
@@ -325,12 +343,26 @@ impl Guard {
         F: AsyncFnOnce(&Confirmed) -> Result<T, E>,
     {
         let result = write(&confirmed).await;
-        let Confirmed { key, via, principal, plan } = confirmed;
+        let Confirmed {
+            key,
+            via,
+            principal,
+            plan,
+        } = confirmed;
         match &result {
             Ok(v) => {
                 let recorded = serde_json::to_value(v).unwrap_or(Value::Null);
-                self.store.finish(&key, recorded.clone(), self.cfg.record_ttl).await;
-                self.emit(AuditStep::Executed, &plan, &principal, Some(&key), Some(via), recorded);
+                self.store
+                    .finish(&key, recorded.clone(), self.cfg.record_ttl)
+                    .await;
+                self.emit(
+                    AuditStep::Executed,
+                    &plan,
+                    &principal,
+                    Some(&key),
+                    Some(via),
+                    recorded,
+                );
             }
             Err(e) if e.nothing_written() => {
                 self.store.release(&key).await;
@@ -369,14 +401,14 @@ impl Guard {
                 plan.tier, self.cfg.max_tier
             ));
         }
-        if let (Some(scope), Some(key)) = (&self.cfg.write_scope, &plan.scope) {
-            if !scope.allows(key) {
-                return Some(format!(
-                    "{key} is outside the write scope ({} {}); reads are still allowed",
-                    scope.flag,
-                    scope.patterns().join(",")
-                ));
-            }
+        if let (Some(scope), Some(key)) = (&self.cfg.write_scope, &plan.scope)
+            && !scope.allows(key)
+        {
+            return Some(format!(
+                "{key} is outside the write scope ({} {}); reads are still allowed",
+                scope.flag,
+                scope.patterns().join(",")
+            ));
         }
         let missing: Vec<&str> = self
             .cfg
@@ -394,18 +426,40 @@ impl Guard {
         None
     }
 
-    fn issue_token(&self, plan: WritePlan, principal: &Principal, digest: String) -> Gate {
-        let seal = Seal { v: 1, tool: plan.tool.clone(), digest, nonce: new_nonce(), target: plan.target.clone() };
+    fn issue_token(&self, plan: &WritePlan, principal: &Principal, digest: String) -> Gate {
+        let seal = Seal {
+            v: 1,
+            tool: plan.tool.clone(),
+            digest,
+            nonce: new_nonce(),
+            target: plan.target.clone(),
+        };
         let ad = associated_data(&principal.subject, &plan.tool);
-        let token = match self
-            .codec
-            .seal_json_with(&seal, &SealOptions::new().ttl(self.cfg.token_ttl).associated_data(&ad))
-        {
+        let token = match self.codec.seal_json_with(
+            &seal,
+            &SealOptions::new()
+                .ttl(self.cfg.token_ttl)
+                .associated_data(&ad),
+        ) {
             Ok(t) => t,
-            Err(e) => return self.refuse(&plan, principal, &format!("could not seal a confirmation: {e}"), None),
+            Err(e) => {
+                return self.refuse(
+                    plan,
+                    principal,
+                    &format!("could not seal a confirmation: {e}"),
+                    None,
+                );
+            }
         };
         let expires = chrono::Utc::now() + self.cfg.token_ttl;
-        self.emit(AuditStep::Previewed, &plan, &principal.subject, None, Some("token"), json!({"expires_at": expires}));
+        self.emit(
+            AuditStep::Previewed,
+            plan,
+            &principal.subject,
+            None,
+            Some("token"),
+            json!({"expires_at": expires}),
+        );
         let text = format!(
             "CONFIRMATION REQUIRED — nothing has been written yet.\n\n{}\n\nShow this preview to the user. \
              Only if they approve, call `{}` again with exactly the same arguments plus \
@@ -425,7 +479,13 @@ impl Guard {
         Gate::Respond(result.into())
     }
 
-    async fn redeem(&self, plan: WritePlan, principal: &Principal, digest: &str, token: &str) -> Gate {
+    async fn redeem(
+        &self,
+        plan: WritePlan,
+        principal: &Principal,
+        digest: &str,
+        token: &str,
+    ) -> Gate {
         let ad = associated_data(&principal.subject, &plan.tool);
         let seal: Seal = match self.codec.open_json_with(token, &ad) {
             Ok(s) => s,
@@ -442,18 +502,40 @@ impl Guard {
         self.claim(plan, principal, seal.nonce, "token").await
     }
 
-    fn start_elicitation(&self, plan: WritePlan, principal: &Principal, digest: String) -> Gate {
-        let seal = Seal { v: 1, tool: plan.tool.clone(), digest, nonce: new_nonce(), target: plan.target.clone() };
-        let ad = associated_data(&principal.subject, &plan.tool);
-        let state = match self
-            .codec
-            .seal_json_with(&seal, &SealOptions::new().ttl(self.cfg.token_ttl).associated_data(&ad))
-        {
-            Ok(s) => s,
-            Err(e) => return self.refuse(&plan, principal, &format!("could not seal a confirmation: {e}"), None),
+    fn start_elicitation(&self, plan: &WritePlan, principal: &Principal, digest: String) -> Gate {
+        let seal = Seal {
+            v: 1,
+            tool: plan.tool.clone(),
+            digest,
+            nonce: new_nonce(),
+            target: plan.target.clone(),
         };
-        self.emit(AuditStep::Previewed, &plan, &principal.subject, None, Some("elicit"), Value::Null);
-        Gate::Respond(InputRequiredResult::new(Some(approval_request(&plan)), Some(state)).into())
+        let ad = associated_data(&principal.subject, &plan.tool);
+        let state = match self.codec.seal_json_with(
+            &seal,
+            &SealOptions::new()
+                .ttl(self.cfg.token_ttl)
+                .associated_data(&ad),
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                return self.refuse(
+                    plan,
+                    principal,
+                    &format!("could not seal a confirmation: {e}"),
+                    None,
+                );
+            }
+        };
+        self.emit(
+            AuditStep::Previewed,
+            plan,
+            &principal.subject,
+            None,
+            Some("elicit"),
+            Value::Null,
+        );
+        Gate::Respond(InputRequiredResult::new(Some(approval_request(plan)), Some(state)).into())
     }
 
     async fn resume_elicitation(
@@ -468,9 +550,21 @@ impl Guard {
         let seal: Seal = match self.codec.open_json_with(&state, &ad) {
             Ok(s) => s,
             Err(RequestStateError::Expired) => {
-                return self.refuse(&plan, principal, "the confirmation request expired; call the tool again", None);
+                return self.refuse(
+                    &plan,
+                    principal,
+                    "the confirmation request expired; call the tool again",
+                    None,
+                );
             }
-            Err(_) => return self.refuse(&plan, principal, "the confirmation state is not valid for this tool and caller", None),
+            Err(_) => {
+                return self.refuse(
+                    &plan,
+                    principal,
+                    "the confirmation state is not valid for this tool and caller",
+                    None,
+                );
+            }
         };
         if seal.tool != plan.tool || seal.digest != digest {
             return self.refuse(&plan, principal, "the arguments differ from the ones that were shown for confirmation; nothing was written", None);
@@ -483,7 +577,9 @@ impl Guard {
         match answer {
             None => {
                 // The client retried without an answer: ask again, same state.
-                Gate::Respond(InputRequiredResult::new(Some(approval_request(&plan)), Some(state)).into())
+                Gate::Respond(
+                    InputRequiredResult::new(Some(approval_request(&plan)), Some(state)).into(),
+                )
             }
             Some(r) if r.action == ElicitationAction::Accept && approved(r.content.as_ref()) => {
                 self.claim(plan, principal, seal.nonce, "elicit").await
@@ -492,20 +588,45 @@ impl Guard {
         }
     }
 
-    async fn legacy_elicitation(&self, ctx: &RequestContext<RoleServer>, plan: WritePlan, principal: &Principal) -> Gate {
-        self.emit(AuditStep::Previewed, &plan, &principal.subject, None, Some("elicit"), Value::Null);
+    async fn legacy_elicitation(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        plan: WritePlan,
+        principal: &Principal,
+    ) -> Gate {
+        self.emit(
+            AuditStep::Previewed,
+            &plan,
+            &principal.subject,
+            None,
+            Some("elicit"),
+            Value::Null,
+        );
         let message = format!("Approve this write?\n\n{}", plan.preview_text());
         match ctx.peer.elicit::<Approval>(message).await {
-            Ok(Some(Approval { approve: true })) => self.claim(plan, principal, new_nonce(), "elicit").await,
-            Ok(_) | Err(rmcp::service::ElicitationError::UserDeclined) | Err(rmcp::service::ElicitationError::UserCancelled) => {
-                self.deny(&plan, principal)
+            Ok(Some(Approval { approve: true })) => {
+                self.claim(plan, principal, new_nonce(), "elicit").await
             }
-            Err(e) => self.refuse(&plan, principal, &format!("could not ask the user for confirmation: {e}"), None),
+            Ok(_)
+            | Err(rmcp::service::ElicitationError::UserDeclined)
+            | Err(rmcp::service::ElicitationError::UserCancelled) => self.deny(&plan, principal),
+            Err(e) => self.refuse(
+                &plan,
+                principal,
+                &format!("could not ask the user for confirmation: {e}"),
+                None,
+            ),
         }
     }
 
     /// Claims the idempotency key: a confirmation runs at most one write.
-    async fn claim(&self, plan: WritePlan, principal: &Principal, nonce: String, via: &'static str) -> Gate {
+    async fn claim(
+        &self,
+        plan: WritePlan,
+        principal: &Principal,
+        nonce: String,
+        via: &'static str,
+    ) -> Gate {
         match self.store.begin(&nonce, self.cfg.record_ttl).await {
             Begin::Started => {
                 self.emit(AuditStep::Confirmed, &plan, &principal.subject, Some(&nonce), Some(via), Value::Null);
@@ -525,7 +646,14 @@ impl Guard {
     }
 
     fn deny(&self, plan: &WritePlan, principal: &Principal) -> Gate {
-        self.emit(AuditStep::Denied, plan, &principal.subject, None, Some("elicit"), Value::Null);
+        self.emit(
+            AuditStep::Denied,
+            plan,
+            &principal.subject,
+            None,
+            Some("elicit"),
+            Value::Null,
+        );
         let mut r = CallToolResult::error(vec![ContentBlock::text(format!(
             "The user did not approve: {}. Nothing was written.",
             plan.summary
@@ -534,8 +662,21 @@ impl Guard {
         Gate::Respond(r.into())
     }
 
-    fn refuse(&self, plan: &WritePlan, principal: &Principal, reason: &str, key: Option<&str>) -> Gate {
-        self.emit(AuditStep::Refused, plan, &principal.subject, key, None, json!({"reason": reason}));
+    fn refuse(
+        &self,
+        plan: &WritePlan,
+        principal: &Principal,
+        reason: &str,
+        key: Option<&str>,
+    ) -> Gate {
+        self.emit(
+            AuditStep::Refused,
+            plan,
+            &principal.subject,
+            key,
+            None,
+            json!({"reason": reason}),
+        );
         let mut r = CallToolResult::error(vec![ContentBlock::text(format!("Refused: {reason}."))]);
         r.structured_content = Some(json!({"status": "refused", "reason": reason}));
         Gate::Respond(r.into())
@@ -572,7 +713,11 @@ pub fn principal_of(ctx: &RequestContext<RoleServer>) -> Principal {
         return p.clone();
     }
     if let Some(parts) = ctx.extensions.get::<http::request::Parts>() {
-        return parts.extensions.get::<Principal>().cloned().unwrap_or_else(Principal::anonymous);
+        return parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .unwrap_or_else(Principal::anonymous);
     }
     Principal::local()
 }
@@ -585,17 +730,22 @@ fn approval_request(plan: &WritePlan) -> InputRequests {
     let mut reqs = InputRequests::new();
     reqs.insert(
         "confirm".into(),
-        InputRequest::Elicitation(ElicitRequest::new(ElicitRequestParams::FormElicitationParams {
-            meta: None,
-            message: format!("Approve this write?\n\n{}", plan.preview_text()),
-            requested_schema: schema,
-        })),
+        InputRequest::Elicitation(ElicitRequest::new(
+            ElicitRequestParams::FormElicitationParams {
+                meta: None,
+                message: format!("Approve this write?\n\n{}", plan.preview_text()),
+                requested_schema: schema,
+            },
+        )),
     );
     reqs
 }
 
 fn approved(content: Option<&Value>) -> bool {
-    content.and_then(|c| c.get("approve")).and_then(Value::as_bool) == Some(true)
+    content
+        .and_then(|c| c.get("approve"))
+        .and_then(Value::as_bool)
+        == Some(true)
 }
 
 fn associated_data(principal: &str, tool: &str) -> Vec<u8> {

@@ -76,8 +76,17 @@ impl WritePlan {
     }
 
     /// Adds a field change.
-    pub fn change(mut self, field: impl Into<String>, before: Option<Value>, after: Option<Value>) -> Self {
-        self.changes.push(FieldChange { field: field.into(), before, after });
+    pub fn change(
+        mut self,
+        field: impl Into<String>,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> Self {
+        self.changes.push(FieldChange {
+            field: field.into(),
+            before,
+            after,
+        });
         self
     }
 
@@ -94,7 +103,12 @@ impl WritePlan {
                 Some(v) => clip(&v.to_string(), 200),
             };
             if c.before.is_some() {
-                out.push_str(&format!("\n  • {}: {} → {}", c.field, show(&c.before), show(&c.after)));
+                out.push_str(&format!(
+                    "\n  • {}: {} → {}",
+                    c.field,
+                    show(&c.before),
+                    show(&c.after)
+                ));
             } else {
                 out.push_str(&format!("\n  • {}: {}", c.field, show(&c.after)));
             }
@@ -119,9 +133,15 @@ mod tests {
 
     #[test]
     fn preview_shows_diff_and_clips() {
-        let p = WritePlan::new("jira", "update_issue", Effect::Update, "issue OPS-1", "Change summary")
-            .change("summary", Some(json!("old")), Some(json!("new")))
-            .change("description", None, Some(json!("x".repeat(500))));
+        let p = WritePlan::new(
+            "jira",
+            "update_issue",
+            Effect::Update,
+            "issue OPS-1",
+            "Change summary",
+        )
+        .change("summary", Some(json!("old")), Some(json!("new")))
+        .change("description", None, Some(json!("x".repeat(500))));
         let t = p.preview_text();
         assert!(t.contains("summary: old → new"), "{t}");
         assert!(t.contains("…"));

@@ -75,7 +75,9 @@ impl IdempotencyStore for MemoryStore {
     }
 
     async fn finish(&self, key: &str, result: Value, ttl: Duration) {
-        self.slots.lock().insert(key.to_owned(), Slot::Done(result, Instant::now() + ttl));
+        self.slots
+            .lock()
+            .insert(key.to_owned(), Slot::Done(result, Instant::now() + ttl));
     }
 
     async fn release(&self, key: &str) {

@@ -13,8 +13,19 @@ use sha2::{Digest, Sha256};
 
 /// Keys whose values are never written, at any depth.
 const REDACT: &[&str] = &[
-    "authorization", "password", "secret", "client_secret", "token", "access_token",
-    "refresh_token", "api_key", "apikey", "confirmation_token", "url", "hook_url", "cookie",
+    "authorization",
+    "password",
+    "secret",
+    "client_secret",
+    "token",
+    "access_token",
+    "refresh_token",
+    "api_key",
+    "apikey",
+    "confirmation_token",
+    "url",
+    "hook_url",
+    "cookie",
 ];
 
 /// A hash-chained JSON-lines sink writing to a file or stderr.
@@ -30,7 +41,9 @@ struct State {
 
 impl std::fmt::Debug for ChainedAudit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChainedAudit").field("seq", &self.state.lock().seq).finish()
+        f.debug_struct("ChainedAudit")
+            .field("seq", &self.state.lock().seq)
+            .finish()
     }
 }
 
@@ -44,7 +57,13 @@ impl ChainedAudit {
 
     /// Audit to any writer, starting a new chain.
     pub fn to_writer(out: Box<dyn Write + Send>) -> Self {
-        ChainedAudit { state: parking_lot::Mutex::new(State { out, seq: 0, prev: GENESIS.to_owned() }) }
+        ChainedAudit {
+            state: parking_lot::Mutex::new(State {
+                out,
+                seq: 0,
+                prev: GENESIS.to_owned(),
+            }),
+        }
     }
 
     /// Append to `path`, continuing the chain of its last line.
@@ -53,17 +72,32 @@ impl ChainedAudit {
             Ok(text) => match text.lines().rev().find(|l| !l.trim().is_empty()) {
                 Some(last) => {
                     let v: Value = serde_json::from_str(last).map_err(|e| {
-                        std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: last line is not an audit record: {e}", path.display()))
+                        std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            format!("{}: last line is not an audit record: {e}", path.display()),
+                        )
                     })?;
-                    (v["seq"].as_u64().unwrap_or(0), v["hash"].as_str().unwrap_or(GENESIS).to_owned())
+                    (
+                        v["seq"].as_u64().unwrap_or(0),
+                        v["hash"].as_str().unwrap_or(GENESIS).to_owned(),
+                    )
                 }
                 None => (0, GENESIS.to_owned()),
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (0, GENESIS.to_owned()),
             Err(e) => return Err(e),
         };
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(ChainedAudit { state: parking_lot::Mutex::new(State { out: Box::new(file), seq, prev }) })
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        Ok(ChainedAudit {
+            state: parking_lot::Mutex::new(State {
+                out: Box::new(file),
+                seq,
+                prev,
+            }),
+        })
     }
 }
 
@@ -116,11 +150,19 @@ pub fn verify(text: &str) -> Result<u64, String> {
     let mut prev = GENESIS.to_owned();
     let mut count = 0;
     let mut started = false;
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let v: Value = serde_json::from_str(line).map_err(|e| format!("line {}: not JSON: {e}", i + 1))?;
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let v: Value =
+            serde_json::from_str(line).map_err(|e| format!("line {}: not JSON: {e}", i + 1))?;
         let claimed_prev = v["prev"].as_str().unwrap_or_default();
         if started && claimed_prev != prev {
-            return Err(format!("line {}: chain broken (a record before it was removed or changed)", i + 1));
+            return Err(format!(
+                "line {}: chain broken (a record before it was removed or changed)",
+                i + 1
+            ));
         }
         if !started {
             // A file may continue an older chain: trust its first `prev`.
@@ -129,7 +171,10 @@ pub fn verify(text: &str) -> Result<u64, String> {
         }
         let hash = link(&prev, &v["event"]);
         if v["hash"].as_str() != Some(hash.as_str()) {
-            return Err(format!("line {}: record was altered (hash mismatch)", i + 1));
+            return Err(format!(
+                "line {}: record was altered (hash mismatch)",
+                i + 1
+            ));
         }
         prev = hash;
         count += 1;
@@ -192,7 +237,10 @@ mod tests {
         let sink = ChainedAudit::to_writer(Box::new(buf.clone()));
         sink.record(event(json!({"url": "https://hooks.example/catch/1/2", "nested": {"Authorization": "Bearer x"}, "id": "ok"})));
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-        assert!(!text.contains("hooks.example") && !text.contains("Bearer x"), "{text}");
+        assert!(
+            !text.contains("hooks.example") && !text.contains("Bearer x"),
+            "{text}"
+        );
         assert!(text.contains("\"id\":\"ok\""));
     }
 

@@ -11,7 +11,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::parser::ValueSource;
-use clap::{ArgAction, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{
+    ArgAction, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum,
+};
 use connector_confirm::{ConfirmMode, Tier};
 
 /// Options every connector binary shares.
@@ -25,24 +27,59 @@ pub struct KitArgs {
     #[arg(long, env = "MCP_TRANSPORT", value_enum, default_value_t = Transport::Stdio, global = true, help_heading = "Transport")]
     pub transport: Transport,
     /// Address for `--transport http`. Binding to anything but loopback needs inbound auth.
-    #[arg(long, env = "MCP_LISTEN", default_value = "127.0.0.1:8080", global = true, help_heading = "Transport")]
+    #[arg(
+        long,
+        env = "MCP_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true,
+        help_heading = "Transport"
+    )]
     pub listen: SocketAddr,
     /// Canonical public URL of this server (e.g. https://mcp.example.com), used as the OAuth
     /// audience and in protected-resource metadata. Default: http://<listen>.
-    #[arg(long, env = "MCP_PUBLIC_URL", global = true, help_heading = "Transport")]
+    #[arg(
+        long,
+        env = "MCP_PUBLIC_URL",
+        global = true,
+        help_heading = "Transport"
+    )]
     pub public_url: Option<String>,
     /// Host header values accepted on HTTP (DNS-rebinding defence). Default: loopback names
     /// plus the host of --public-url.
-    #[arg(long, env = "MCP_ALLOWED_HOSTS", value_delimiter = ',', global = true, help_heading = "Transport")]
+    #[arg(
+        long,
+        env = "MCP_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        global = true,
+        help_heading = "Transport"
+    )]
     pub allowed_hosts: Vec<String>,
     /// Origin header values accepted on HTTP (browsers); requests without Origin always pass.
-    #[arg(long, env = "MCP_ALLOWED_ORIGINS", value_delimiter = ',', global = true, help_heading = "Transport")]
+    #[arg(
+        long,
+        env = "MCP_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        global = true,
+        help_heading = "Transport"
+    )]
     pub allowed_origins: Vec<String>,
     /// Largest HTTP request body accepted, in bytes.
-    #[arg(long, env = "MCP_MAX_BODY_BYTES", default_value_t = 1_048_576, global = true, help_heading = "Transport")]
+    #[arg(
+        long,
+        env = "MCP_MAX_BODY_BYTES",
+        default_value_t = 1_048_576,
+        global = true,
+        help_heading = "Transport"
+    )]
     pub max_body_bytes: usize,
     /// Seconds an HTTP request may take before it is answered 408/504.
-    #[arg(long, env = "MCP_REQUEST_TIMEOUT_SECS", default_value_t = 120, global = true, help_heading = "Transport")]
+    #[arg(
+        long,
+        env = "MCP_REQUEST_TIMEOUT_SECS",
+        default_value_t = 120,
+        global = true,
+        help_heading = "Transport"
+    )]
     pub request_timeout_secs: u64,
 
     /// Inbound HTTP authentication: none (loopback only), tokens, or oauth.
@@ -50,53 +87,129 @@ pub struct KitArgs {
     pub auth: AuthMode,
     /// TOML file of static bearer tokens: [[token]] sha256 = "<hex>", principal = "...", scopes = [...].
     /// Make hashes with the `hash-token` subcommand.
-    #[arg(long, env = "MCP_AUTH_TOKENS_FILE", global = true, value_name = "FILE", help_heading = "Inbound auth (HTTP)")]
+    #[arg(
+        long,
+        env = "MCP_AUTH_TOKENS_FILE",
+        global = true,
+        value_name = "FILE",
+        help_heading = "Inbound auth (HTTP)"
+    )]
     pub auth_tokens_file: Option<PathBuf>,
     /// OAuth issuer (authorization server) whose JWTs are accepted.
-    #[arg(long, env = "MCP_OAUTH_ISSUER", global = true, help_heading = "Inbound auth (HTTP)")]
+    #[arg(
+        long,
+        env = "MCP_OAUTH_ISSUER",
+        global = true,
+        help_heading = "Inbound auth (HTTP)"
+    )]
     pub oauth_issuer: Option<String>,
     /// JWKS URL of the issuer. Default: discovered from the issuer's metadata.
-    #[arg(long, env = "MCP_OAUTH_JWKS_URL", global = true, help_heading = "Inbound auth (HTTP)")]
+    #[arg(
+        long,
+        env = "MCP_OAUTH_JWKS_URL",
+        global = true,
+        help_heading = "Inbound auth (HTTP)"
+    )]
     pub oauth_jwks_url: Option<String>,
     /// Scopes every request needs (403 insufficient_scope otherwise).
-    #[arg(long, env = "MCP_REQUIRED_SCOPES", value_delimiter = ',', global = true, help_heading = "Inbound auth (HTTP)")]
+    #[arg(
+        long,
+        env = "MCP_REQUIRED_SCOPES",
+        value_delimiter = ',',
+        global = true,
+        help_heading = "Inbound auth (HTTP)"
+    )]
     pub required_scopes: Vec<String>,
     /// Scopes a caller needs to write (writes are refused otherwise; reads stay open).
-    #[arg(long, env = "MCP_WRITE_SCOPES", value_delimiter = ',', global = true, help_heading = "Inbound auth (HTTP)")]
+    #[arg(
+        long,
+        env = "MCP_WRITE_SCOPES",
+        value_delimiter = ',',
+        global = true,
+        help_heading = "Inbound auth (HTTP)"
+    )]
     pub write_scopes: Vec<String>,
     /// Requests per second per caller on HTTP (429 + Retry-After above it).
-    #[arg(long, env = "MCP_RATE_LIMIT", default_value_t = 50, global = true, help_heading = "Inbound auth (HTTP)")]
+    #[arg(
+        long,
+        env = "MCP_RATE_LIMIT",
+        default_value_t = 50,
+        global = true,
+        help_heading = "Inbound auth (HTTP)"
+    )]
     pub rate_limit: u32,
 
     /// Toolsets to enable (default: all of the connector's toolsets).
-    #[arg(long, env = "MCP_TOOLSETS", value_delimiter = ',', global = true, help_heading = "Policy")]
+    #[arg(
+        long,
+        env = "MCP_TOOLSETS",
+        value_delimiter = ',',
+        global = true,
+        help_heading = "Policy"
+    )]
     pub toolsets: Vec<String>,
     /// Extra tools to enable by name, even outside the enabled toolsets or above --max-tier.
-    #[arg(long, env = "MCP_TOOLS", value_delimiter = ',', global = true, help_heading = "Policy")]
+    #[arg(
+        long,
+        env = "MCP_TOOLS",
+        value_delimiter = ',',
+        global = true,
+        help_heading = "Policy"
+    )]
     pub tools: Vec<String>,
     /// Tools to hide by name.
-    #[arg(long, env = "MCP_EXCLUDE_TOOLS", value_delimiter = ',', global = true, help_heading = "Policy")]
+    #[arg(
+        long,
+        env = "MCP_EXCLUDE_TOOLS",
+        value_delimiter = ',',
+        global = true,
+        help_heading = "Policy"
+    )]
     pub exclude_tools: Vec<String>,
     /// Hide and refuse every write tool.
     #[arg(long, env = "MCP_READ_ONLY", action = ArgAction::SetTrue, global = true, help_heading = "Policy")]
     pub read_only: bool,
     /// Highest risk tier enabled: 1 public read, 2 internal read, 3 confirmed write, 4 high-impact write.
-    #[arg(long, env = "MCP_MAX_TIER", default_value = "3", global = true, help_heading = "Policy")]
+    #[arg(
+        long,
+        env = "MCP_MAX_TIER",
+        default_value = "3",
+        global = true,
+        help_heading = "Policy"
+    )]
     pub max_tier: Tier,
     /// How writes are confirmed: auto (elicitation if the client supports it, else a
     /// single-use token), elicit, token, host (trust the client's prompt), off.
-    #[arg(long, env = "MCP_CONFIRM", default_value = "auto", global = true, help_heading = "Policy")]
+    #[arg(
+        long,
+        env = "MCP_CONFIRM",
+        default_value = "auto",
+        global = true,
+        help_heading = "Policy"
+    )]
     pub confirm: ConfirmMode,
     /// Seconds a confirmation token (or elicitation) stays valid.
     #[arg(long, env = "MCP_CONFIRM_TTL_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=3600), global = true, help_heading = "Policy")]
     pub confirm_ttl_secs: u64,
     /// File holding the key (≥ 32 bytes) that seals confirmation tokens. Replicas must share
     /// it. Default: a random key per process.
-    #[arg(long, env = "MCP_CONFIRM_KEY_FILE", global = true, value_name = "FILE", help_heading = "Policy")]
+    #[arg(
+        long,
+        env = "MCP_CONFIRM_KEY_FILE",
+        global = true,
+        value_name = "FILE",
+        help_heading = "Policy"
+    )]
     pub confirm_key_file: Option<PathBuf>,
 
     /// Append the hash-chained audit log (JSON lines) to this file. Default: stderr.
-    #[arg(long, env = "MCP_AUDIT_LOG", global = true, value_name = "PATH", help_heading = "Operations")]
+    #[arg(
+        long,
+        env = "MCP_AUDIT_LOG",
+        global = true,
+        value_name = "PATH",
+        help_heading = "Operations"
+    )]
     pub audit_log: Option<PathBuf>,
     /// Log format on stderr (level from RUST_LOG, default info).
     #[arg(long, env = "MCP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true, help_heading = "Operations")]
@@ -175,19 +288,35 @@ impl<O: Args> Cli<O> {
         about: &'static str,
         args: Vec<OsString>,
     ) -> Result<Self, clap::Error> {
-        let cmd = || Self::command().name(name).bin_name(name).about(about).version(env!("CARGO_PKG_VERSION"));
+        let cmd = || {
+            Self::command()
+                .name(name)
+                .bin_name(name)
+                .about(about)
+                .version(env!("CARGO_PKG_VERSION"))
+        };
         let matches = cmd().try_get_matches_from(args.clone())?;
         let Some(path) = matches.get_one::<PathBuf>("config").cloned() else {
             return Self::from_arg_matches(&matches);
         };
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            cmd().error(clap::error::ErrorKind::Io, format!("cannot read config file {}: {e}", path.display()))
+            cmd().error(
+                clap::error::ErrorKind::Io,
+                format!("cannot read config file {}: {e}", path.display()),
+            )
         })?;
         let table: toml::Table = toml::from_str(&text).map_err(|e| {
-            cmd().error(clap::error::ErrorKind::InvalidValue, format!("config file {}: {e}", path.display()))
+            cmd().error(
+                clap::error::ErrorKind::InvalidValue,
+                format!("config file {}: {e}", path.display()),
+            )
         })?;
-        let extra = toml_to_args(&cmd(), &matches, &table, None)
-            .map_err(|msg| cmd().error(clap::error::ErrorKind::InvalidValue, format!("config file {}: {msg}", path.display())))?;
+        let extra = toml_to_args(&cmd(), &matches, &table, None).map_err(|msg| {
+            cmd().error(
+                clap::error::ErrorKind::InvalidValue,
+                format!("config file {}: {msg}", path.display()),
+            )
+        })?;
         let mut layered = Vec::with_capacity(args.len() + extra.len());
         let mut it = args.into_iter();
         layered.extend(it.next());
@@ -229,10 +358,16 @@ pub fn toml_to_args(
                 .get_arguments()
                 .filter_map(|a| a.get_long().map(|l| l.replace('-', "_")))
                 .collect();
-            return Err(format!("unknown key `{key}`; known keys: {}", known.join(", ")));
+            return Err(format!(
+                "unknown key `{key}`; known keys: {}",
+                known.join(", ")
+            ));
         };
         let source = matches.value_source(&id);
-        if matches!(source, Some(ValueSource::CommandLine) | Some(ValueSource::EnvVariable)) {
+        if matches!(
+            source,
+            Some(ValueSource::CommandLine) | Some(ValueSource::EnvVariable)
+        ) {
             continue;
         }
         let long = format!("--{}", arg.get_long().unwrap_or(arg.get_id().as_str()));
@@ -240,7 +375,8 @@ pub fn toml_to_args(
             toml::Value::Boolean(true) => out.push(long.into()),
             toml::Value::Boolean(false) => {}
             toml::Value::Array(items) => {
-                let parts: Result<Vec<String>, String> = items.iter().map(|v| scalar(key, v)).collect();
+                let parts: Result<Vec<String>, String> =
+                    items.iter().map(|v| scalar(key, v)).collect();
                 let parts = parts?;
                 if !parts.is_empty() {
                     out.push(long.into());
@@ -262,7 +398,9 @@ fn scalar(key: &str, v: &toml::Value) -> Result<String, String> {
         toml::Value::Integer(i) => Ok(i.to_string()),
         toml::Value::Float(f) => Ok(f.to_string()),
         toml::Value::Boolean(b) => Ok(b.to_string()),
-        _ => Err(format!("`{key}` must be a string, number, boolean or a list of those")),
+        _ => Err(format!(
+            "`{key}` must be a string, number, boolean or a list of those"
+        )),
     }
 }
 
@@ -300,16 +438,27 @@ mod tests {
 
     #[test]
     fn file_fills_unset_options() {
-        let c = with_config("read_only = true\ntoolsets = [\"a\", \"b\"]\nmax_tier = 4\nhooks = \"h.toml\"\n", &[]).unwrap();
+        let c = with_config(
+            "read_only = true\ntoolsets = [\"a\", \"b\"]\nmax_tier = 4\nhooks = \"h.toml\"\n",
+            &[],
+        )
+        .unwrap();
         assert!(c.kit.read_only);
         assert_eq!(c.kit.toolsets, vec!["a", "b"]);
         assert_eq!(c.kit.max_tier, Tier::HighImpact);
-        assert_eq!(c.connector.hooks.as_deref(), Some(std::path::Path::new("h.toml")));
+        assert_eq!(
+            c.connector.hooks.as_deref(),
+            Some(std::path::Path::new("h.toml"))
+        );
     }
 
     #[test]
     fn flags_beat_file() {
-        let c = with_config("max_tier = 4\ntransport = \"http\"\n", &["--max-tier", "2", "tools"]).unwrap();
+        let c = with_config(
+            "max_tier = 4\ntransport = \"http\"\n",
+            &["--max-tier", "2", "tools"],
+        )
+        .unwrap();
         assert_eq!(c.kit.max_tier, Tier::InternalRead);
         assert_eq!(c.kit.transport, Transport::Http);
         assert!(matches!(c.command, Some(Command::Tools { json: false })));
@@ -317,7 +466,9 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_named() {
-        let e = with_config("raed_only = true\n", &[]).unwrap_err().to_string();
+        let e = with_config("raed_only = true\n", &[])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("raed_only"), "{e}");
     }
 

@@ -65,11 +65,19 @@ pub struct Check {
 impl Check {
     /// A passing check.
     pub fn pass(name: impl Into<String>, detail: impl Into<String>) -> Self {
-        Check { name: name.into(), ok: true, detail: detail.into() }
+        Check {
+            name: name.into(),
+            ok: true,
+            detail: detail.into(),
+        }
     }
     /// A failing check; `detail` says what to do.
     pub fn fail(name: impl Into<String>, detail: impl Into<String>) -> Self {
-        Check { name: name.into(), ok: false, detail: detail.into() }
+        Check {
+            name: name.into(),
+            ok: false,
+            detail: detail.into(),
+        }
     }
 }
 
@@ -89,7 +97,10 @@ pub struct Kit {
 impl Kit {
     /// An upstream HTTP client: retry (outermost, so every attempt is rate
     /// limited and authenticated afresh), rate limiting, then credentials.
-    pub fn upstream_client(&self, credential: UpstreamCredential) -> reqwest_middleware::ClientWithMiddleware {
+    pub fn upstream_client(
+        &self,
+        credential: UpstreamCredential,
+    ) -> reqwest_middleware::ClientWithMiddleware {
         let base = base_http_client();
         reqwest_middleware::ClientBuilder::new(base.clone())
             .with(RetryMiddleware::new(self.retry.clone()))

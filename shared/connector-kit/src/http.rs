@@ -59,7 +59,12 @@ pub struct Mount {
 }
 
 /// Wraps a mounted connector as a stateless streamable-HTTP endpoint at `path`.
-pub fn mount<C: Connector>(server: McpServer<C>, path: &str, metrics: Arc<Metrics>, opts: &HttpOptions) -> Mount {
+pub fn mount<C: Connector>(
+    server: McpServer<C>,
+    path: &str,
+    metrics: Arc<Metrics>,
+    opts: &HttpOptions,
+) -> Mount {
     let mut hosts: Vec<String> = vec!["localhost".into(), "127.0.0.1".into(), "::1".into()];
     hosts.extend(opts.allowed_hosts.iter().cloned());
     let mut origins: Vec<String> = vec![
@@ -80,18 +85,27 @@ pub fn mount<C: Connector>(server: McpServer<C>, path: &str, metrics: Arc<Metric
         Arc::new(NeverSessionManager::default()),
         config,
     );
-    Mount { path: path.to_owned(), name: C::NAME, router: Router::new().nest_service(path, service), metrics }
+    Mount {
+        path: path.to_owned(),
+        name: C::NAME,
+        router: Router::new().nest_service(path, service),
+        metrics,
+    }
 }
 
 /// The whole HTTP app: every mount behind auth and limits, plus health,
 /// metrics and protected-resource metadata.
-pub fn app(mounts: Vec<Mount>, auth: InboundAuth, opts: &HttpOptions) -> Router {
+pub fn app(mounts: Vec<Mount>, auth: &InboundAuth, opts: &HttpOptions) -> Router {
     let paths: Vec<String> = mounts.iter().map(|m| m.path.clone()).collect();
     let path_refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    let metrics: Vec<(&'static str, Arc<Metrics>)> = mounts.iter().map(|m| (m.name, m.metrics.clone())).collect();
+    let metrics: Vec<(&'static str, Arc<Metrics>)> =
+        mounts.iter().map(|m| (m.name, m.metrics.clone())).collect();
 
     let rate = NonZeroU32::new(opts.rate_limit.max(1)).expect("max(1) is non-zero");
-    let limiter = Arc::new(InboundLimiter::new(governor::Quota::per_second(rate).allow_burst(rate.saturating_mul(NonZeroU32::new(2).expect("2")))));
+    let limiter = Arc::new(InboundLimiter::new(
+        governor::Quota::per_second(rate)
+            .allow_burst(rate.saturating_mul(NonZeroU32::new(2).expect("2"))),
+    ));
 
     let mut mcp = Router::new();
     for m in mounts {
@@ -104,7 +118,10 @@ pub fn app(mounts: Vec<Mount>, auth: InboundAuth, opts: &HttpOptions) -> Router 
         }))
         .layer(middleware::from_fn_with_state(auth.clone(), require_auth))
         .layer(RequestBodyLimitLayer::new(opts.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, opts.request_timeout));
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            opts.request_timeout,
+        ));
 
     let metrics_route = move || {
         let metrics = metrics.clone();
@@ -119,7 +136,7 @@ pub fn app(mounts: Vec<Mount>, auth: InboundAuth, opts: &HttpOptions) -> Router 
         .route("/metrics", get(metrics_route))
         .merge(mcp);
     if auth.mode_kind() == "oauth" {
-        app = app.merge(metadata_router(&auth, &path_refs));
+        app = app.merge(metadata_router(auth, &path_refs));
     }
     app
 }
@@ -142,5 +159,7 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -30,9 +30,9 @@ pub mod text;
 pub mod tools;
 pub mod upstream;
 
+pub use connector::{Check, Connector, Kit};
 pub use connector_auth::upstream::UpstreamCredential;
 pub use connector_ratelimit::Scope;
-pub use connector::{Check, Connector, Kit};
 pub use policy::ToolSpec;
 pub use run::main;
 pub use server::McpServer;

@@ -5,10 +5,13 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::time::Duration;
 
+/// (tool, outcome) → (calls, seconds).
+type Calls = BTreeMap<(String, &'static str), (u64, f64)>;
+
 /// Call counters. Shared by every mounted connector of a process.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    calls: parking_lot::Mutex<BTreeMap<(String, &'static str), (u64, f64)>>,
+    calls: parking_lot::Mutex<Calls>,
 }
 
 impl Metrics {
@@ -24,15 +27,27 @@ impl Metrics {
     pub fn render(&self, prefix: &str) -> String {
         let calls = self.calls.lock();
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP mcp_tool_calls_total Tool calls by tool and outcome.");
+        let _ = writeln!(
+            out,
+            "# HELP mcp_tool_calls_total Tool calls by tool and outcome."
+        );
         let _ = writeln!(out, "# TYPE mcp_tool_calls_total counter");
         for ((tool, outcome), (n, _)) in calls.iter() {
-            let _ = writeln!(out, "mcp_tool_calls_total{{connector=\"{prefix}\",tool=\"{tool}\",outcome=\"{outcome}\"}} {n}");
+            let _ = writeln!(
+                out,
+                "mcp_tool_calls_total{{connector=\"{prefix}\",tool=\"{tool}\",outcome=\"{outcome}\"}} {n}"
+            );
         }
-        let _ = writeln!(out, "# HELP mcp_tool_call_seconds_total Time spent in tool calls.");
+        let _ = writeln!(
+            out,
+            "# HELP mcp_tool_call_seconds_total Time spent in tool calls."
+        );
         let _ = writeln!(out, "# TYPE mcp_tool_call_seconds_total counter");
         for ((tool, outcome), (_, secs)) in calls.iter() {
-            let _ = writeln!(out, "mcp_tool_call_seconds_total{{connector=\"{prefix}\",tool=\"{tool}\",outcome=\"{outcome}\"}} {secs:.6}");
+            let _ = writeln!(
+                out,
+                "mcp_tool_call_seconds_total{{connector=\"{prefix}\",tool=\"{tool}\",outcome=\"{outcome}\"}} {secs:.6}"
+            );
         }
         out
     }
@@ -48,6 +63,11 @@ mod tests {
         m.record_call("list_hooks", "ok", Duration::from_millis(2));
         m.record_call("list_hooks", "ok", Duration::from_millis(2));
         let text = m.render("zapier");
-        assert!(text.contains("mcp_tool_calls_total{connector=\"zapier\",tool=\"list_hooks\",outcome=\"ok\"} 2"), "{text}");
+        assert!(
+            text.contains(
+                "mcp_tool_calls_total{connector=\"zapier\",tool=\"list_hooks\",outcome=\"ok\"} 2"
+            ),
+            "{text}"
+        );
     }
 }

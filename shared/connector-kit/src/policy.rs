@@ -31,7 +31,12 @@ impl ToolSpec {
             Effect::Create | Effect::Update | Effect::Send => Tier::Write,
             Effect::Destructive => Tier::HighImpact,
         };
-        ToolSpec { name, toolset, effect, tier }
+        ToolSpec {
+            name,
+            toolset,
+            effect,
+            tier,
+        }
     }
 
     /// A read tool.
@@ -95,7 +100,11 @@ pub fn apply<S: Send + Sync + 'static>(
     specs: &[ToolSpec],
     policy: &ToolPolicy,
 ) -> Result<(ToolRouter<S>, Selection), PolicyError> {
-    let routed: BTreeSet<String> = router.list_all().into_iter().map(|t| t.name.into_owned()).collect();
+    let routed: BTreeSet<String> = router
+        .list_all()
+        .into_iter()
+        .map(|t| t.name.into_owned())
+        .collect();
     let declared: BTreeSet<String> = specs.iter().map(|s| s.name.to_owned()).collect();
     if routed != declared {
         let missing: Vec<_> = routed.difference(&declared).collect();
@@ -142,7 +151,11 @@ pub fn apply<S: Send + Sync + 'static>(
             explicit.insert(spec.name.to_owned());
         }
         if let Some(route) = router.map.get_mut(spec.name) {
-            let title = route.attr.title.clone().unwrap_or_else(|| spec.name.replace('_', " "));
+            let title = route
+                .attr
+                .title
+                .clone()
+                .unwrap_or_else(|| spec.name.replace('_', " "));
             route.attr.title = Some(title.clone());
             route.attr.annotations = Some(spec.effect.annotations(&title));
         }

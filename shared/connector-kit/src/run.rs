@@ -32,11 +32,18 @@ pub fn main<C: Connector>() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     init_tracing(cli.kit.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("cannot start the async runtime: {e}");
@@ -60,10 +67,14 @@ pub fn main<C: Connector>() -> ExitCode {
 pub fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
     };
 }
 
@@ -72,10 +83,15 @@ async fn run<C: Connector>(cli: Cli<C::Options>) -> anyhow::Result<ExitCode> {
     match &command {
         Command::HashToken => {
             let mut token = String::new();
-            std::io::stdin().read_to_string(&mut token).context("reading the token from stdin")?;
+            std::io::stdin()
+                .read_to_string(&mut token)
+                .context("reading the token from stdin")?;
             let token = token.trim();
             if token.is_empty() {
-                bail!("pipe the token on stdin, e.g. `printf %s \"$TOKEN\" | {} hash-token`", C::BINARY);
+                bail!(
+                    "pipe the token on stdin, e.g. `printf %s \"$TOKEN\" | {} hash-token`",
+                    C::BINARY
+                );
             }
             #[allow(clippy::print_stdout)]
             {
@@ -84,7 +100,8 @@ async fn run<C: Connector>(cli: Cli<C::Options>) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Command::VerifyAudit { path } => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
             return match crate::audit::verify(&text) {
                 Ok(n) => {
                     #[allow(clippy::print_stdout)]
@@ -100,13 +117,20 @@ async fn run<C: Connector>(cli: Cli<C::Options>) -> anyhow::Result<ExitCode> {
     }
 
     let audit: Arc<dyn AuditSink> = match &cli.kit.audit_log {
-        Some(path) => Arc::new(ChainedAudit::append(path).with_context(|| format!("opening audit log {}", path.display()))?),
+        Some(path) => Arc::new(
+            ChainedAudit::append(path)
+                .with_context(|| format!("opening audit log {}", path.display()))?,
+        ),
         None => Arc::new(ChainedAudit::stderr()),
     };
     let built = build::<C>(&cli.kit, cli.connector.clone(), audit).await?;
     match command {
         Command::Tools { json } => {
-            print_tools(C::NAME, &tool_rows(&built.server.tools(), &built.server.selection().enabled), json);
+            print_tools(
+                C::NAME,
+                &tool_rows(&built.server.tools(), &built.server.selection().enabled),
+                json,
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Doctor => doctor::<C>(&cli.kit, &built).await,
@@ -122,7 +146,11 @@ async fn run<C: Connector>(cli: Cli<C::Options>) -> anyhow::Result<ExitCode> {
                     let auth = inbound_auth(&cli.kit, &base, &["/mcp"]).await?;
                     auth.check_bind(addr).map_err(|e| anyhow::anyhow!("{e}"))?;
                     let opts = http_options(&cli.kit);
-                    let app = app(vec![mount(built.server, "/mcp", built.metrics, &opts)], auth.clone(), &opts);
+                    let app = app(
+                        vec![mount(built.server, "/mcp", built.metrics, &opts)],
+                        &auth,
+                        &opts,
+                    );
                     // The first stdout line is the endpoint (as for the mocks), so
                     // scripts and tests can start on port 0.
                     #[allow(clippy::print_stdout)]
@@ -149,7 +177,11 @@ pub struct Built<C: Connector> {
 }
 
 /// Builds the kit services and the connector from the shared options.
-pub async fn build<C: Connector>(kit_args: &KitArgs, options: C::Options, audit: Arc<dyn AuditSink>) -> anyhow::Result<Built<C>> {
+pub async fn build<C: Connector>(
+    kit_args: &KitArgs,
+    options: C::Options,
+    audit: Arc<dyn AuditSink>,
+) -> anyhow::Result<Built<C>> {
     let policy = ToolPolicy {
         toolsets: kit_args.toolsets.clone(),
         tools: kit_args.tools.clone(),
@@ -170,7 +202,12 @@ pub async fn build<C: Connector>(kit_args: &KitArgs, options: C::Options, audit:
     let key = signing_key(kit_args)?;
     let guard = Guard::new(guard_cfg, &key, Arc::new(MemoryStore::new()), audit.clone())
         .map_err(|e| anyhow::anyhow!("confirmation key: {e}"))?;
-    let kit = Kit { guard, limiter: UpstreamLimiter::new(default_quota()), retry: RetryPolicy::default(), audit };
+    let kit = Kit {
+        guard,
+        limiter: UpstreamLimiter::new(default_quota()),
+        retry: RetryPolicy::default(),
+        audit,
+    };
     let connector = C::connect(options, kit).await?;
     let metrics = Arc::new(Metrics::default());
     let server = McpServer::new(connector, router, selection, metrics.clone())?;
@@ -184,16 +221,23 @@ fn default_quota() -> governor::Quota {
 fn signing_key(kit: &KitArgs) -> anyhow::Result<Vec<u8>> {
     match &kit.confirm_key_file {
         Some(path) => {
-            let key = std::fs::read(path).with_context(|| format!("reading confirmation key {}", path.display()))?;
+            let key = std::fs::read(path)
+                .with_context(|| format!("reading confirmation key {}", path.display()))?;
             let key: Vec<u8> = key.trim_ascii().to_vec();
             if key.len() < 32 {
-                bail!("confirmation key {} is {} bytes; it needs at least 32", path.display(), key.len());
+                bail!(
+                    "confirmation key {} is {} bytes; it needs at least 32",
+                    path.display(),
+                    key.len()
+                );
             }
             Ok(key)
         }
         None => {
             if kit.transport == Transport::Http {
-                tracing::info!("no --confirm-key-file: confirmation tokens are valid in this process only");
+                tracing::info!(
+                    "no --confirm-key-file: confirmation tokens are valid in this process only"
+                );
             }
             let mut key = vec![0u8; 32];
             rand::fill(&mut key[..]);
@@ -205,7 +249,12 @@ fn signing_key(kit: &KitArgs) -> anyhow::Result<Vec<u8>> {
 /// HTTP options from the shared flags.
 pub fn http_options(kit: &KitArgs) -> HttpOptions {
     let mut allowed_hosts = kit.allowed_hosts.clone();
-    if let Some(host) = kit.public_url.as_deref().and_then(|u| url::Url::parse(u).ok()).and_then(|u| u.host_str().map(str::to_owned)) {
+    if let Some(host) = kit
+        .public_url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .and_then(|u| u.host_str().map(str::to_owned))
+    {
         allowed_hosts.push(host);
     }
     if !kit.listen.ip().is_loopback() && !kit.listen.ip().is_unspecified() {
@@ -224,34 +273,51 @@ pub fn http_options(kit: &KitArgs) -> HttpOptions {
 /// Inbound auth from the shared flags. `mcp_paths` are the endpoints served.
 /// The canonical base URL: `--public-url`, else `http://<bound address>`.
 pub fn base_url(kit: &KitArgs, bound: std::net::SocketAddr) -> String {
-    kit.public_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_owned()
+    kit.public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{bound}"))
+        .trim_end_matches('/')
+        .to_owned()
 }
 
 /// Inbound auth from the shared flags. `base` is the canonical base URL,
 /// `mcp_paths` the endpoints served (the first is the OAuth audience).
-pub async fn inbound_auth(kit: &KitArgs, base: &str, mcp_paths: &[&str]) -> anyhow::Result<InboundAuth> {
+pub async fn inbound_auth(
+    kit: &KitArgs,
+    base: &str,
+    mcp_paths: &[&str],
+) -> anyhow::Result<InboundAuth> {
     let resource = format!("{base}{}", mcp_paths.first().copied().unwrap_or("/mcp"));
     let mode = match kit.auth {
         AuthMode::None => InboundMode::None,
         AuthMode::Tokens => {
-            let path = kit.auth_tokens_file.as_ref().context("--auth tokens needs --auth-tokens-file")?;
+            let path = kit
+                .auth_tokens_file
+                .as_ref()
+                .context("--auth tokens needs --auth-tokens-file")?;
             #[derive(serde::Deserialize)]
             struct File {
                 #[serde(default)]
                 token: Vec<StaticToken>,
             }
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            let file: File = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let file: File =
+                toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
             if file.token.is_empty() {
                 bail!("{} defines no [[token]] entries", path.display());
             }
             for t in &file.token {
-                t.validate().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                t.validate()
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             }
             InboundMode::StaticTokens(file.token)
         }
         AuthMode::Oauth => {
-            let issuer = kit.oauth_issuer.clone().context("--auth oauth needs --oauth-issuer")?;
+            let issuer = kit
+                .oauth_issuer
+                .clone()
+                .context("--auth oauth needs --oauth-issuer")?;
             let mut server = OAuthResourceServer::new(issuer, resource.clone());
             if let Some(jwks) = &kit.oauth_jwks_url {
                 server.jwks_uri = Some(url::Url::parse(jwks).context("--oauth-jwks-url")?);
@@ -262,15 +328,28 @@ pub async fn inbound_auth(kit: &KitArgs, base: &str, mcp_paths: &[&str]) -> anyh
     let metadata = ResourceMetadata {
         resource,
         authorization_servers: Vec::new(),
-        scopes_supported: kit.required_scopes.iter().chain(&kit.write_scopes).cloned().collect(),
+        scopes_supported: kit
+            .required_scopes
+            .iter()
+            .chain(&kit.write_scopes)
+            .cloned()
+            .collect(),
         resource_name: None,
     };
-    Ok(InboundAuth::new(mode, metadata, kit.required_scopes.clone(), crate::connector::base_http_client()))
+    Ok(InboundAuth::new(
+        mode,
+        metadata,
+        kit.required_scopes.clone(),
+        crate::connector::base_http_client(),
+    ))
 }
 
 async fn serve_stdio<C: Connector>(server: McpServer<C>) -> anyhow::Result<()> {
     tracing::info!(connector = C::NAME, "serving MCP over stdio");
-    let running = server.serve(rmcp::transport::stdio()).await.context("starting the stdio transport")?;
+    let running = server
+        .serve(rmcp::transport::stdio())
+        .await
+        .context("starting the stdio transport")?;
     let ct = running.cancellation_token();
     tokio::select! {
         r = running.waiting() => { r.context("stdio transport")?; }
@@ -313,7 +392,10 @@ async fn doctor<C: Connector>(kit: &KitArgs, built: &Built<C>) -> anyhow::Result
     if kit.transport == Transport::Http {
         match inbound_auth(kit, &base_url(kit, kit.listen), &["/mcp"]).await {
             Ok(auth) => match auth.check_bind(kit.listen) {
-                Ok(()) => checks.push(Check::pass("inbound auth", format!("{} on {}", auth.mode_kind(), kit.listen))),
+                Ok(()) => checks.push(Check::pass(
+                    "inbound auth",
+                    format!("{} on {}", auth.mode_kind(), kit.listen),
+                )),
                 Err(e) => checks.push(Check::fail("inbound auth", e.to_string())),
             },
             Err(e) => checks.push(Check::fail("inbound auth", format!("{e:#}"))),
@@ -323,9 +405,18 @@ async fn doctor<C: Connector>(kit: &KitArgs, built: &Built<C>) -> anyhow::Result
     let ok = checks.iter().all(|c| c.ok);
     #[allow(clippy::print_stdout)]
     for c in &checks {
-        println!("{} {:<24} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.detail);
+        println!(
+            "{} {:<24} {}",
+            if c.ok { "ok  " } else { "FAIL" },
+            c.name,
+            c.detail
+        );
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// The selection type, re-exported for the suite.

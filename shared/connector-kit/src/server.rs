@@ -8,19 +8,18 @@ use std::time::Instant;
 
 use connector_confirm::RoundTrip;
 use rmcp::ErrorData;
+use rmcp::ServerHandler;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock,
     GetPromptRequestMethod, GetPromptRequestParams, GetPromptResponse, Implementation,
     ListPromptsRequestMethod, ListPromptsResult, ListResourceTemplatesRequestMethod,
-    ListResourceTemplatesResult, ListResourcesRequestMethod, ListResourcesResult,
-    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ReadResourceRequestMethod,
-    ReadResourceRequestParams, ReadResourceResponse, ResultType, ServerCapabilities,
-    ServerConfig, Tool,
+    ListResourceTemplatesResult, ListResourcesRequestMethod, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ProtocolVersion, ReadResourceRequestMethod, ReadResourceRequestParams,
+    ReadResourceResponse, ResultType, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::{RequestContext, RoleServer};
-use rmcp::ServerHandler;
 use serde_json::Value;
 
 use crate::connector::Connector;
@@ -42,13 +41,17 @@ struct Inner<C: Connector> {
 
 impl<C: Connector> Clone for McpServer<C> {
     fn clone(&self) -> Self {
-        McpServer { inner: self.inner.clone() }
+        McpServer {
+            inner: self.inner.clone(),
+        }
     }
 }
 
 impl<C: Connector> std::fmt::Debug for McpServer<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("McpServer").field("connector", &C::NAME).finish_non_exhaustive()
+        f.debug_struct("McpServer")
+            .field("connector", &C::NAME)
+            .finish_non_exhaustive()
     }
 }
 
@@ -69,7 +72,15 @@ impl<C: Connector> McpServer<C> {
                 .map_err(|e| anyhow::anyhow!("tool {}: invalid input schema: {e}", tool.name))?;
             validators.insert(tool.name.to_string(), v);
         }
-        Ok(McpServer { inner: Arc::new(Inner { connector, router, validators, selection, metrics }) })
+        Ok(McpServer {
+            inner: Arc::new(Inner {
+                connector,
+                router,
+                validators,
+                selection,
+                metrics,
+            }),
+        })
     }
 
     /// The enabled tools, sorted by name.
@@ -98,20 +109,29 @@ impl<C: Connector> McpServer<C> {
             .take(8)
             .map(|e| {
                 let path = e.instance_path().to_string();
-                let field = if path.is_empty() { "arguments".to_owned() } else { path.trim_start_matches('/').replace('/', ".") };
-                format!("`{field}`: {}", e.to_string())
+                let field = if path.is_empty() {
+                    "arguments".to_owned()
+                } else {
+                    path.trim_start_matches('/').replace('/', ".")
+                };
+                format!("`{field}`: {e}")
             })
             .collect();
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(format!("Invalid arguments for {name}: {}", problems.join("; ")))
+            Err(format!(
+                "Invalid arguments for {name}: {}",
+                problems.join("; ")
+            ))
         }
     }
 }
 
 fn cache_hints(ctx: &RequestContext<RoleServer>) -> (Option<u64>, Option<CacheScope>) {
-    let modern = ctx.protocol_version().is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+    let modern = ctx
+        .protocol_version()
+        .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
     (modern.then_some(0), modern.then_some(CacheScope::Public))
 }
 
@@ -150,11 +170,16 @@ impl<C: Connector> ServerHandler for McpServer<C> {
         let started = Instant::now();
         let name = request.name.to_string();
         if !self.inner.router.has_route(&name) {
-            return Err(ErrorData::invalid_params(format!("unknown tool {name:?}"), None));
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool {name:?}"),
+                None,
+            ));
         }
         let args = Value::Object(request.arguments.clone().unwrap_or_default());
         if let Err(msg) = self.validate(&name, &args) {
-            self.inner.metrics.record_call(&name, "invalid", started.elapsed());
+            self.inner
+                .metrics
+                .record_call(&name, "invalid", started.elapsed());
             return Ok(CallToolResult::error(vec![ContentBlock::text(msg)]).into());
         }
         context.extensions.insert(RoundTrip {
@@ -169,7 +194,9 @@ impl<C: Connector> ServerHandler for McpServer<C> {
             Ok(_) => "ok",
             Err(_) => "protocol_error",
         };
-        self.inner.metrics.record_call(&name, outcome, started.elapsed());
+        self.inner
+            .metrics
+            .record_call(&name, outcome, started.elapsed());
         result
     }
 
@@ -202,7 +229,9 @@ impl<C: Connector> ServerHandler for McpServer<C> {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        Err(ErrorData::method_not_found::<ListResourceTemplatesRequestMethod>())
+        Err(ErrorData::method_not_found::<
+            ListResourceTemplatesRequestMethod,
+        >())
     }
 
     async fn read_resource(

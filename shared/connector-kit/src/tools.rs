@@ -59,17 +59,32 @@ pub fn print_tools(connector: &str, rows: &[ToolRow], json: bool) {
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         return;
     }
-    println!("{:<22} {:<10} {:<12} {:>4}  {:<15} {:>7} {:>7}", "TOOL", "TOOLSET", "EFFECT", "TIER", "RO DE ID OW", "BYTES", "TOKENS");
+    println!(
+        "{:<22} {:<10} {:<12} {:>4}  {:<15} {:>7} {:>7}",
+        "TOOL", "TOOLSET", "EFFECT", "TIER", "RO DE ID OW", "BYTES", "TOKENS"
+    );
     let flag = |b: bool| if b { "y " } else { "- " };
     let (mut bytes, mut tokens) = (0, 0);
     for r in rows {
         let [ro, de, id, ow] = r.annotations;
         println!(
             "{:<22} {:<10} {:<12} {:>4}  {}{}{}{}     {:>7} {:>7}",
-            r.name, r.toolset, r.effect, r.tier, flag(ro), flag(de), flag(id), flag(ow), r.schema_bytes, r.est_tokens
+            r.name,
+            r.toolset,
+            r.effect,
+            r.tier,
+            flag(ro),
+            flag(de),
+            flag(id),
+            flag(ow),
+            r.schema_bytes,
+            r.est_tokens
         );
         bytes += r.schema_bytes;
         tokens += r.est_tokens;
     }
-    println!("{} tools, {bytes} bytes, ~{tokens} tokens in tools/list", rows.len());
+    println!(
+        "{} tools, {bytes} bytes, ~{tokens} tokens in tools/list",
+        rows.len()
+    );
 }

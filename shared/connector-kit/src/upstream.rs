@@ -60,7 +60,13 @@ impl UpstreamError {
             .and_then(|r| r.retry_after)
             .or_else(|| connector_retry::server_wait(resp.headers(), std::time::SystemTime::now()));
         let body = resp.text().await.unwrap_or_default();
-        UpstreamError::Status { service, status, message: extract_message(&body), retry_after, hint: None }
+        UpstreamError::Status {
+            service,
+            status,
+            message: extract_message(&body),
+            retry_after,
+            hint: None,
+        }
     }
 
     /// Classifies a transport error from the middleware stack.
@@ -79,19 +85,30 @@ impl UpstreamError {
             // The retry layer gave up; whether the last attempt left is
             // unknown here, so assume it may have (the safe answer for writes).
             // (Its message is not repeated: it may quote a URL, and URLs can be secrets.)
-            reqwest_middleware::Error::Middleware(e) => match e.downcast_ref::<connector_retry::RetryExhausted>() {
+            reqwest_middleware::Error::Middleware(e) => match e
+                .downcast_ref::<connector_retry::RetryExhausted>()
+            {
                 Some(r) => (true, format!("gave up after {} attempts", r.attempts)),
                 None => match e.downcast_ref::<connector_ratelimit::RateLimited>() {
                     // Held back by our own limiter: the request never left.
-                    Some(r) => (false, match r.retry_after {
-                        Some(d) => format!("rate limit paused; retry after {} s", d.as_secs().max(1)),
-                        None => "rate limit paused".to_owned(),
-                    }),
+                    Some(r) => (
+                        false,
+                        match r.retry_after {
+                            Some(d) => {
+                                format!("rate limit paused; retry after {} s", d.as_secs().max(1))
+                            }
+                            None => "rate limit paused".to_owned(),
+                        },
+                    ),
                     None => (true, "the request failed".to_owned()),
                 },
             },
         };
-        UpstreamError::Transport { service, sent, detail }
+        UpstreamError::Transport {
+            service,
+            sent,
+            detail,
+        }
     }
 
     /// Adds a hint for 401/403 answers (which credential or permission).
@@ -114,7 +131,12 @@ impl UpstreamError {
     pub fn to_tool_result(&self) -> CallToolResult {
         let mut r = CallToolResult::error(vec![ContentBlock::text(self.to_string())]);
         let mut detail = json!({"status": "upstream_error", "message": self.to_string()});
-        if let UpstreamError::Status { status, retry_after, .. } = self {
+        if let UpstreamError::Status {
+            status,
+            retry_after,
+            ..
+        } = self
+        {
             detail["http_status"] = json!(status);
             if let Some(d) = retry_after {
                 detail["retry_after_seconds"] = json!(d.as_secs().max(1));
@@ -136,31 +158,63 @@ impl WriteFailure for UpstreamError {
     }
 }
 
-fn status_message(service: &str, status: u16, message: &str, retry_after: Option<Duration>, hint: Option<&str>) -> String {
-    let upstream = if message.is_empty() { String::new() } else { format!(" {service} said: \"{message}\".") };
+fn status_message(
+    service: &str,
+    status: u16,
+    message: &str,
+    retry_after: Option<Duration>,
+    hint: Option<&str>,
+) -> String {
+    let upstream = if message.is_empty() {
+        String::new()
+    } else {
+        format!(" {service} said: \"{message}\".")
+    };
     let when = retry_after
         .map(|d| format!(" Retry after {} s.", d.as_secs().max(1)))
         .unwrap_or_default();
     let hint = hint.map(|h| format!(" {h}")).unwrap_or_default();
     match status {
-        400 | 422 => format!("{service} rejected the request as invalid ({status}).{upstream}{hint} Fix the arguments and try again."),
-        401 => format!("{service} rejected the credentials (401).{upstream}{hint} Check that the configured credential is valid and not expired."),
-        403 => format!("{service} refused: the configured account lacks permission (403).{upstream}{hint}"),
-        404 => format!("{service} has no such record or endpoint (404).{upstream}{hint} Check the id or name."),
-        409 => format!("{service} reported a conflict (409).{upstream} Read the record again and retry with current values."),
-        410 => format!("{service} says this endpoint or record is gone (410).{upstream}{hint} The API may have been retired: this connector or its configuration needs an update."),
-        413 => format!("{service} refused the request as too large (413).{upstream} Send less data."),
-        429 => format!("{service} is rate-limiting this connector (429).{upstream}{when} Nothing was done.{hint}"),
-        500..=599 => format!("{service} had a server error ({status}).{upstream}{when} Try again later.{hint}"),
+        400 | 422 => format!(
+            "{service} rejected the request as invalid ({status}).{upstream}{hint} Fix the arguments and try again."
+        ),
+        401 => format!(
+            "{service} rejected the credentials (401).{upstream}{hint} Check that the configured credential is valid and not expired."
+        ),
+        403 => format!(
+            "{service} refused: the configured account lacks permission (403).{upstream}{hint}"
+        ),
+        404 => format!(
+            "{service} has no such record or endpoint (404).{upstream}{hint} Check the id or name."
+        ),
+        409 => format!(
+            "{service} reported a conflict (409).{upstream} Read the record again and retry with current values."
+        ),
+        410 => format!(
+            "{service} says this endpoint or record is gone (410).{upstream}{hint} The API may have been retired: this connector or its configuration needs an update."
+        ),
+        413 => {
+            format!("{service} refused the request as too large (413).{upstream} Send less data.")
+        }
+        429 => format!(
+            "{service} is rate-limiting this connector (429).{upstream}{when} Nothing was done.{hint}"
+        ),
+        500..=599 => format!(
+            "{service} had a server error ({status}).{upstream}{when} Try again later.{hint}"
+        ),
         _ => format!("{service} answered {status}.{upstream}{when}{hint}"),
     }
 }
 
 fn transport_message(service: &str, sent: bool, detail: &str) -> String {
     if sent {
-        format!("The request to {service} failed after it was sent ({detail}); it may or may not have been applied. It was not retried, so nothing was done twice.")
+        format!(
+            "The request to {service} failed after it was sent ({detail}); it may or may not have been applied. It was not retried, so nothing was done twice."
+        )
     } else {
-        format!("Could not reach {service} ({detail}); nothing was sent. Check the network and the configured base URL.")
+        format!(
+            "Could not reach {service} ({detail}); nothing was sent. Check the network and the configured base URL."
+        )
     }
 }
 
@@ -180,7 +234,11 @@ pub fn extract_message(body: &str) -> String {
                         return Some(s.to_owned());
                     }
                     if let Some(s) = e.get("message").and_then(|m| m.as_str()) {
-                        let detail = e.get("detail").and_then(|d| d.as_str()).map(|d| format!(" ({d})")).unwrap_or_default();
+                        let detail = e
+                            .get("detail")
+                            .and_then(|d| d.as_str())
+                            .map(|d| format!(" ({d})"))
+                            .unwrap_or_default();
                         return Some(format!("{s}{detail}"));
                     }
                 }
@@ -191,7 +249,12 @@ pub fn extract_message(body: &str) -> String {
                     }
                 }
                 if let Some(list) = v.get("errors").and_then(|m| m.as_array()) {
-                    let parts: Vec<String> = list.iter().filter_map(|x| x.get("message").and_then(|m| m.as_str()).map(str::to_owned)).collect();
+                    let parts: Vec<String> = list
+                        .iter()
+                        .filter_map(|x| {
+                            x.get("message").and_then(|m| m.as_str()).map(str::to_owned)
+                        })
+                        .collect();
                     if !parts.is_empty() {
                         return Some(parts.join("; "));
                     }
@@ -217,26 +280,54 @@ mod tests {
 
     #[test]
     fn messages_name_service_and_next_step() {
-        let e = UpstreamError::Status { service: "Zapier", status: 429, message: "slow down".into(), retry_after: Some(Duration::from_secs(3)), hint: None };
+        let e = UpstreamError::Status {
+            service: "Zapier",
+            status: 429,
+            message: "slow down".into(),
+            retry_after: Some(Duration::from_secs(3)),
+            hint: None,
+        };
         let s = e.to_string();
-        assert!(s.contains("Zapier") && s.contains("429") && s.contains("Retry after 3 s") && s.contains("slow down"), "{s}");
+        assert!(
+            s.contains("Zapier")
+                && s.contains("429")
+                && s.contains("Retry after 3 s")
+                && s.contains("slow down"),
+            "{s}"
+        );
         assert!(e.nothing_written());
-        let e = UpstreamError::Status { service: "Jira", status: 502, message: String::new(), retry_after: None, hint: None };
+        let e = UpstreamError::Status {
+            service: "Jira",
+            status: 502,
+            message: String::new(),
+            retry_after: None,
+            hint: None,
+        };
         assert!(!e.nothing_written());
     }
 
     #[test]
     fn extracts_common_shapes() {
         assert_eq!(extract_message(r#"{"message":"bad"}"#), "bad");
-        assert_eq!(extract_message(r#"{"error":{"message":"ACL","detail":"no role"}}"#), "ACL (no role)");
-        assert_eq!(extract_message(r#"{"errorMessages":["a","b"],"errors":{}}"#), "a; b");
+        assert_eq!(
+            extract_message(r#"{"error":{"message":"ACL","detail":"no role"}}"#),
+            "ACL (no role)"
+        );
+        assert_eq!(
+            extract_message(r#"{"errorMessages":["a","b"],"errors":{}}"#),
+            "a; b"
+        );
         assert_eq!(extract_message("<html>oops</html>"), "");
         assert_eq!(extract_message("plain"), "plain");
     }
 
     #[test]
     fn transport_errors_say_whether_sent() {
-        let e = UpstreamError::Transport { service: "Zapier", sent: true, detail: "connection closed".into() };
+        let e = UpstreamError::Transport {
+            service: "Zapier",
+            sent: true,
+            detail: "connection closed".into(),
+        };
         assert!(e.to_string().contains("may or may not"));
         assert!(!e.nothing_written());
     }

@@ -7,7 +7,9 @@ use rmcp::model::{
     CallToolRequestParams, ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult,
     ElicitationAction, ElicitationCapability, Implementation, ProtocolVersion,
 };
-use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RequestContext, RoleClient, RunningService};
+use rmcp::service::{
+    ClientLifecycleMode, ClientServiceExt, RequestContext, RoleClient, RunningService,
+};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{ClientHandler, ErrorData};
@@ -44,7 +46,10 @@ pub struct ClientOptions {
 
 impl Default for ClientOptions {
     fn default() -> Self {
-        ClientOptions { era: Era::Legacy, elicit: Elicit::Unsupported }
+        ClientOptions {
+            era: Era::Legacy,
+            elicit: Elicit::Unsupported,
+        }
     }
 }
 
@@ -72,7 +77,9 @@ impl ClientHandler for Handler {
             self.seen.lock().expect("poisoned").push(message.clone());
         }
         Ok(match self.elicit {
-            Elicit::Approve => ElicitResult::new(ElicitationAction::Accept).with_content(json!({"approve": true})),
+            Elicit::Approve => {
+                ElicitResult::new(ElicitationAction::Accept).with_content(json!({"approve": true}))
+            }
             _ => ElicitResult::new(ElicitationAction::Decline),
         })
     }
@@ -98,9 +105,17 @@ pub struct ToolResult {
 
 impl Client {
     /// Starts `bin` with `args` and `env` as a child process and connects over stdio.
-    pub async fn stdio(bin: &str, args: &[&str], env: &[(&str, &str)], opts: ClientOptions) -> anyhow::Result<Self> {
+    pub async fn stdio(
+        bin: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        opts: ClientOptions,
+    ) -> anyhow::Result<Self> {
         let mut cmd = tokio::process::Command::new(bin);
-        cmd.args(args).envs(env.iter().copied()).stderr(Stdio::null()).kill_on_drop(true);
+        cmd.args(args)
+            .envs(env.iter().copied())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
         if std::env::var_os("TESTKIT_SHOW_STDERR").is_some() {
             cmd.stderr(Stdio::inherit());
         }
@@ -109,7 +124,11 @@ impl Client {
     }
 
     /// Connects over streamable HTTP to `url`, optionally with a bearer token.
-    pub async fn http(url: &str, bearer: Option<&str>, opts: ClientOptions) -> anyhow::Result<Self> {
+    pub async fn http(
+        url: &str,
+        bearer: Option<&str>,
+        opts: ClientOptions,
+    ) -> anyhow::Result<Self> {
         let mut config = StreamableHttpClientTransportConfig::with_uri(url.to_owned());
         if let Some(token) = bearer {
             config = config.auth_header(token.to_owned());
@@ -123,12 +142,20 @@ impl Client {
         E: std::error::Error + Send + Sync + 'static,
     {
         let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let handler = Handler { elicit: opts.elicit, seen: seen.clone() };
+        let handler = Handler {
+            elicit: opts.elicit,
+            seen: seen.clone(),
+        };
         let mode = match opts.era {
             Era::Legacy => ClientLifecycleMode::Initialize,
-            Era::Modern => ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] },
+            Era::Modern => ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            },
         };
-        let service = handler.serve_with_lifecycle(transport, mode).await.context("connecting the MCP client")?;
+        let service = handler
+            .serve_with_lifecycle(transport, mode)
+            .await
+            .context("connecting the MCP client")?;
         Ok(Client { service, seen })
     }
 
@@ -139,7 +166,9 @@ impl Client {
 
     /// Calls `name` with `args` (a JSON object), driving MRTR rounds.
     pub async fn call(&self, name: &str, args: Value) -> anyhow::Result<ToolResult> {
-        let Value::Object(map) = args else { bail!("arguments must be a JSON object") };
+        let Value::Object(map) = args else {
+            bail!("arguments must be a JSON object")
+        };
         let params = CallToolRequestParams::new(name.to_owned()).with_arguments(map);
         let r = self.service.call_tool(params).await?;
         let text = r
@@ -148,12 +177,20 @@ impl Client {
             .filter_map(|c| c.as_text().map(|t| t.text.clone()))
             .collect::<Vec<_>>()
             .join("\n");
-        Ok(ToolResult { is_error: r.is_error == Some(true), text, structured: r.structured_content.unwrap_or(Value::Null) })
+        Ok(ToolResult {
+            is_error: r.is_error == Some(true),
+            text,
+            structured: r.structured_content.unwrap_or(Value::Null),
+        })
     }
 
     /// Calls a write tool twice: once for the preview, then again with the
     /// confirmation token it returned. Returns (preview, result).
-    pub async fn call_confirmed(&self, name: &str, args: Value) -> anyhow::Result<(ToolResult, ToolResult)> {
+    pub async fn call_confirmed(
+        &self,
+        name: &str,
+        args: Value,
+    ) -> anyhow::Result<(ToolResult, ToolResult)> {
         let preview = self.call(name, args.clone()).await?;
         let Some(token) = preview.structured["confirmation_token"].as_str() else {
             bail!("no confirmation token in the preview: {}", preview.text);

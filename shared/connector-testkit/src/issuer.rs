@@ -42,22 +42,41 @@ impl TestIssuer {
             "code_challenge_methods_supported": ["S256"],
         });
         let app = Router::new()
-            .route("/jwks", get(move || { let j = jwks.clone(); async move { Json(j) } }))
-            .route("/.well-known/oauth-authorization-server", get(move || { let m = meta.clone(); async move { Json(m) } }));
+            .route(
+                "/jwks",
+                get(move || {
+                    let j = jwks.clone();
+                    async move { Json(j) }
+                }),
+            )
+            .route(
+                "/.well-known/oauth-authorization-server",
+                get(move || {
+                    let m = meta.clone();
+                    async move { Json(m) }
+                }),
+            );
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(TestIssuer { jwks_url: format!("{issuer}/jwks"), issuer, _task: task })
+        Ok(TestIssuer {
+            jwks_url: format!("{issuer}/jwks"),
+            issuer,
+            _task: task,
+        })
     }
 
     /// A token for `audience` with `scopes`, valid for `ttl_secs` (negative: already expired).
     pub fn token(&self, subject: &str, audience: &str, scopes: &[&str], ttl_secs: i64) -> String {
-        self.sign(SIGNING_KEY_PEM, self.claims(subject, audience, scopes, ttl_secs))
+        self.sign(
+            SIGNING_KEY_PEM,
+            &self.claims(subject, audience, scopes, ttl_secs),
+        )
     }
 
     /// A token signed by a key the issuer never published.
     pub fn forged_token(&self, subject: &str, audience: &str, scopes: &[&str]) -> String {
-        self.sign(ROGUE_KEY_PEM, self.claims(subject, audience, scopes, 300))
+        self.sign(ROGUE_KEY_PEM, &self.claims(subject, audience, scopes, 300))
     }
 
     fn claims(&self, subject: &str, audience: &str, scopes: &[&str], ttl_secs: i64) -> Value {
@@ -73,10 +92,10 @@ impl TestIssuer {
         })
     }
 
-    fn sign(&self, pem: &str, claims: Value) -> String {
+    fn sign(&self, pem: &str, claims: &Value) -> String {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(KID.to_owned());
         let key = EncodingKey::from_ed_pem(pem.as_bytes()).expect("test key parses");
-        jsonwebtoken::encode(&header, &claims, &key).expect("signing works")
+        jsonwebtoken::encode(&header, claims, &key).expect("signing works")
     }
 }

@@ -19,7 +19,10 @@ pub use process::HttpServer;
 
 /// A tools/list normalised for snapshots: sorted by name, stable JSON.
 pub fn tools_snapshot(tools: &[rmcp::model::Tool]) -> serde_json::Value {
-    let mut tools: Vec<serde_json::Value> = tools.iter().map(|t| serde_json::to_value(t).unwrap_or_default()).collect();
+    let mut tools: Vec<serde_json::Value> = tools
+        .iter()
+        .map(|t| serde_json::to_value(t).unwrap_or_default())
+        .collect();
     tools.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
     serde_json::Value::Array(tools)
 }

@@ -23,7 +23,11 @@ impl HttpServer {
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(if std::env::var_os("TESTKIT_SHOW_STDERR").is_some() { Stdio::inherit() } else { Stdio::null() })
+            .stderr(if std::env::var_os("TESTKIT_SHOW_STDERR").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .kill_on_drop(true);
         let mut child = cmd.spawn().with_context(|| format!("spawning {bin}"))?;
         let stdout = child.stdout.take().context("no stdout")?;
@@ -37,21 +41,35 @@ impl HttpServer {
         };
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(HttpServer { child, url: url.trim().to_owned() })
+        Ok(HttpServer {
+            child,
+            url: url.trim().to_owned(),
+        })
     }
 
     /// Runs `bin args…` expecting it to fail; returns its exit code and stderr.
-    pub async fn expect_failure(bin: &str, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<(i32, String)> {
+    pub async fn expect_failure(
+        bin: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<(i32, String)> {
         let out = tokio::time::timeout(
             Duration::from_secs(20),
-            Command::new(bin).args(args).envs(env.iter().copied()).stdin(Stdio::null()).output(),
+            Command::new(bin)
+                .args(args)
+                .envs(env.iter().copied())
+                .stdin(Stdio::null())
+                .output(),
         )
         .await
         .context("the process did not exit within 20 s")??;
         if out.status.success() {
             bail!("{bin} succeeded but was expected to fail");
         }
-        Ok((out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned()))
+        Ok((
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ))
     }
 
     /// Stops the process.

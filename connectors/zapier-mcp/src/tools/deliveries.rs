@@ -54,7 +54,10 @@ impl Zapier {
     /// Use this to review what this server has sent to Zapier hooks (newest
     /// first), e.g. to check whether a hook was already triggered.
     #[tool(name = "list_deliveries", title = "List delivery receipts")]
-    async fn list_deliveries(&self, Parameters(args): Parameters<ListArgs>) -> Result<Json<DeliveryPage>, CallToolResult> {
+    async fn list_deliveries(
+        &self,
+        Parameters(args): Parameters<ListArgs>,
+    ) -> Result<Json<DeliveryPage>, CallToolResult> {
         let offset = match args.cursor.as_deref() {
             None => 0,
             Some(c) => c
@@ -63,17 +66,25 @@ impl Zapier {
                 .ok_or_else(|| CallToolResult::error(vec![ContentBlock::text("`cursor`: not a cursor from list_deliveries; omit it to start from the newest receipt")]))?,
         };
         let limit = args.limit.clamp(1, 100);
-        let (deliveries, more) = self
-            .receipts
-            .page(|d| args.hook.as_deref().is_none_or(|h| d.hook == h), offset, limit);
+        let (deliveries, more) = self.receipts.page(
+            |d| args.hook.as_deref().is_none_or(|h| d.hook == h),
+            offset,
+            limit,
+        );
         let next_cursor = more.then(|| format!("o:{}", offset + deliveries.len()));
-        Ok(Json(DeliveryPage { deliveries, next_cursor }))
+        Ok(Json(DeliveryPage {
+            deliveries,
+            next_cursor,
+        }))
     }
 
     /// Use this to read one delivery receipt: what was sent, when, by whom,
     /// and Zapier's ids for it.
     #[tool(name = "get_delivery", title = "Get a delivery receipt")]
-    async fn get_delivery(&self, Parameters(args): Parameters<GetArgs>) -> Result<Json<Delivery>, CallToolResult> {
+    async fn get_delivery(
+        &self,
+        Parameters(args): Parameters<GetArgs>,
+    ) -> Result<Json<Delivery>, CallToolResult> {
         self.receipts.get(&args.id).map(Json).ok_or_else(|| {
             CallToolResult::error(vec![ContentBlock::text(format!(
                 "`id`: no receipt {:?} on this server (receipts are kept in memory since the server started); list them with list_deliveries",

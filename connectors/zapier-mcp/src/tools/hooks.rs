@@ -76,7 +76,8 @@ impl Zapier {
                 effect: h.effect.to_string(),
                 tier: h.tier().number(),
                 triggerable: !guard.read_only
-                    && (h.tier() <= guard.max_tier || guard.explicit_tools.contains("trigger_hook"))
+                    && (h.tier() <= guard.max_tier
+                        || guard.explicit_tools.contains("trigger_hook"))
                     && guard.write_scope.as_ref().is_none_or(|s| s.allows(&h.name)),
                 payload_schema: h.schema.clone(),
             })
@@ -100,7 +101,11 @@ impl Zapier {
             return Ok(tool_error(format!(
                 "`hook`: no hook named {:?}; configured hooks: {}",
                 args.hook,
-                if names.is_empty() { "(none)".to_owned() } else { names.join(", ") }
+                if names.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    names.join(", ")
+                }
             )));
         };
         let payload = Value::Object(args.payload.clone());
@@ -117,7 +122,11 @@ impl Zapier {
             .take(8)
             .map(|e| {
                 let at = e.instance_path().to_string();
-                let field = if at.is_empty() { "payload".to_owned() } else { format!("payload{}", at.replace('/', ".")) };
+                let field = if at.is_empty() {
+                    "payload".to_owned()
+                } else {
+                    format!("payload{}", at.replace('/', "."))
+                };
                 format!("`{field}`: {e}")
             })
             .collect();
@@ -128,16 +137,16 @@ impl Zapier {
                 problems.join("; ")
             )));
         }
-        if let Some(key) = &args.idempotency_key {
-            if let Some(earlier) = self.receipts.by_key(&hook.name, key) {
-                let text = format!(
-                    "Not sent again: hook \"{}\" was already triggered with idempotency_key {key:?} (receipt {}, {:?}).",
-                    hook.name, earlier.id, earlier.status
-                );
-                let mut outcome = WriteOutcome::executed(earlier, text.clone());
-                outcome.status = connector_kit::confirm::WriteStatus::AlreadyExecuted;
-                return Ok(structured(text, &outcome, false));
-            }
+        if let Some(key) = &args.idempotency_key
+            && let Some(earlier) = self.receipts.by_key(&hook.name, key)
+        {
+            let text = format!(
+                "Not sent again: hook \"{}\" was already triggered with idempotency_key {key:?} (receipt {}, {:?}).",
+                hook.name, earlier.id, earlier.status
+            );
+            let mut outcome = WriteOutcome::executed(earlier, text.clone());
+            outcome.status = connector_kit::confirm::WriteStatus::AlreadyExecuted;
+            return Ok(structured(&text, &outcome));
         }
 
         let plan = WritePlan::new(
@@ -145,7 +154,10 @@ impl Zapier {
             "trigger_hook",
             hook.effect,
             format!("hook \"{}\"", hook.name),
-            format!("Send a {size}-byte payload to Zapier hook \"{}\" ({})", hook.name, hook.description),
+            format!(
+                "Send a {size}-byte payload to Zapier hook \"{}\" ({})",
+                hook.name, hook.description
+            ),
         )
         .scope(hook.name.clone())
         .change("payload", None, Some(payload.clone()));
@@ -157,7 +169,13 @@ impl Zapier {
         let principal = principal_of(&ctx).subject;
         let via = confirmed.via().to_owned();
         let receipt_id = format!("dlv_{}", &confirmed.idempotency_key()[..16]);
-        let result = self.kit.guard.execute(confirmed, async |c| self.client.trigger(c, hook, &payload).await).await;
+        let result = self
+            .kit
+            .guard
+            .execute(confirmed, async |c| {
+                self.client.trigger(c, hook, &payload).await
+            })
+            .await;
         let mut delivery = Delivery {
             id: receipt_id,
             hook: hook.name.clone(),
@@ -185,11 +203,18 @@ impl Zapier {
                     delivery.id,
                     delivery.zapier_id.as_deref().unwrap_or("n/a")
                 );
-                Ok(structured(text.clone(), &WriteOutcome::executed(delivery, text), false))
+                Ok(structured(
+                    &text,
+                    &WriteOutcome::executed(delivery, text.clone()),
+                ))
             }
             Err(err) => {
                 use connector_kit::confirm::WriteFailure;
-                delivery.status = if err.nothing_written() { DeliveryStatus::Failed } else { DeliveryStatus::Unknown };
+                delivery.status = if err.nothing_written() {
+                    DeliveryStatus::Failed
+                } else {
+                    DeliveryStatus::Unknown
+                };
                 delivery.error = Some(err.to_string());
                 self.receipts.record(delivery);
                 Ok(err.to_tool_result().into())
@@ -204,10 +229,9 @@ fn tool_error(text: String) -> CallToolResponse {
 
 /// A result with structured content and a text block holding the sentence
 /// and the same JSON (some clients read only text).
-fn structured(text: String, value: &impl Serialize, is_error: bool) -> CallToolResponse {
+fn structured(text: &str, value: &impl Serialize) -> CallToolResponse {
     let json = serde_json::to_value(value).unwrap_or(Value::Null);
-    let block = ContentBlock::text(format!("{text}\n\n{json}"));
-    let mut r = if is_error { CallToolResult::error(vec![block]) } else { CallToolResult::success(vec![block]) };
+    let mut r = CallToolResult::success(vec![ContentBlock::text(format!("{text}\n\n{json}"))]);
     r.structured_content = Some(json);
     r.into()
 }

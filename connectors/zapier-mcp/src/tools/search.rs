@@ -74,7 +74,12 @@ impl Zapier {
     /// read one with `fetch`.
     #[tool(name = "search", title = "Search hooks and deliveries")]
     async fn search(&self, Parameters(args): Parameters<SearchArgs>) -> Json<SearchResults> {
-        let words: Vec<String> = args.query.to_lowercase().split_whitespace().map(str::to_owned).collect();
+        let words: Vec<String> = args
+            .query
+            .to_lowercase()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
         let score = |hay: &str| {
             let hay = hay.to_lowercase();
             words.iter().filter(|w| hay.contains(w.as_str())).count()
@@ -83,30 +88,67 @@ impl Zapier {
         for h in self.hooks.iter() {
             let s = score(&format!("{} {} {}", h.name, h.description, h.effect));
             if s > 0 {
-                hits.push((s + 1, SearchResult { id: format!("hook:{}", h.name), title: format!("Zapier hook {}", h.name), url: hook_url(&h.name) }));
+                hits.push((
+                    s + 1,
+                    SearchResult {
+                        id: format!("hook:{}", h.name),
+                        title: format!("Zapier hook {}", h.name),
+                        url: hook_url(&h.name),
+                    },
+                ));
             }
         }
         let (deliveries, _) = self.receipts.page(|_| true, 0, 200);
         for d in deliveries {
-            let s = score(&format!("{} {} {} {:?}", d.id, d.hook, d.idempotency_key.as_deref().unwrap_or(""), d.status));
+            let s = score(&format!(
+                "{} {} {} {:?}",
+                d.id,
+                d.hook,
+                d.idempotency_key.as_deref().unwrap_or(""),
+                d.status
+            ));
             if s > 0 {
-                hits.push((s, SearchResult { id: format!("delivery:{}", d.id), title: format!("Delivery {} to hook {} ({:?})", d.id, d.hook, d.status), url: delivery_url(&d.id) }));
+                hits.push((
+                    s,
+                    SearchResult {
+                        id: format!("delivery:{}", d.id),
+                        title: format!("Delivery {} to hook {} ({:?})", d.id, d.hook, d.status),
+                        url: delivery_url(&d.id),
+                    },
+                ));
             }
         }
-        hits.sort_by(|a, b| b.0.cmp(&a.0));
-        Json(SearchResults { results: hits.into_iter().take(20).map(|(_, r)| r).collect() })
+        hits.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
+        Json(SearchResults {
+            results: hits.into_iter().take(20).map(|(_, r)| r).collect(),
+        })
     }
 
     /// Use this to read the full record behind a `search` result.
     #[tool(name = "fetch", title = "Fetch a hook or delivery")]
-    async fn fetch(&self, Parameters(args): Parameters<FetchArgs>) -> Result<Json<Document>, CallToolResult> {
-        let not_found = || CallToolResult::error(vec![ContentBlock::text(format!("`id`: nothing found for {:?}; use an id returned by search", args.id))]);
+    async fn fetch(
+        &self,
+        Parameters(args): Parameters<FetchArgs>,
+    ) -> Result<Json<Document>, CallToolResult> {
+        let not_found = || {
+            CallToolResult::error(vec![ContentBlock::text(format!(
+                "`id`: nothing found for {:?}; use an id returned by search",
+                args.id
+            ))])
+        };
         if let Some(name) = args.id.strip_prefix("hook:") {
-            let h = self.hooks.iter().find(|h| h.name == name).ok_or_else(not_found)?;
+            let h = self
+                .hooks
+                .iter()
+                .find(|h| h.name == name)
+                .ok_or_else(not_found)?;
             return Ok(Json(Document {
                 id: args.id.clone(),
                 title: format!("Zapier hook {}", h.name),
-                text: format!("{}\n\nEffect: {}. Payload schema: {}", h.description, h.effect, h.schema),
+                text: format!(
+                    "{}\n\nEffect: {}. Payload schema: {}",
+                    h.description, h.effect, h.schema
+                ),
                 url: hook_url(&h.name),
                 metadata: json!({"effect": h.effect, "tier": h.tier().number()}),
             }));

@@ -8,22 +8,37 @@ use crate::{World, legacy, page_args};
 #[tokio::test]
 async fn rate_limit_with_retry_after_is_waited_out() {
     let w = World::new().await;
-    w.kit.push_fault(Fault::status(429).retry_after("1").path_prefix("/hooks/"));
+    w.kit
+        .push_fault(Fault::status(429).retry_after("1").path_prefix("/hooks/"));
     let client = w.stdio(&[], legacy()).await;
     let started = std::time::Instant::now();
-    let (_, done) = client.call_confirmed("trigger_hook", page_args()).await.unwrap();
+    let (_, done) = client
+        .call_confirmed("trigger_hook", page_args())
+        .await
+        .unwrap();
     assert!(!done.is_error, "{}", done.text);
-    assert!(started.elapsed() >= std::time::Duration::from_millis(900), "Retry-After was not honoured");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(900),
+        "Retry-After was not honoured"
+    );
     assert_eq!(w.delivered(), 1);
-    assert_eq!(w.kit.requests().len(), 2, "one refused attempt, one delivery");
+    assert_eq!(
+        w.kit.requests().len(),
+        2,
+        "one refused attempt, one delivery"
+    );
 }
 
 #[tokio::test]
 async fn service_unavailable_is_retried() {
     let w = World::new().await;
-    w.kit.push_fault(Fault::status(503).times(2).path_prefix("/hooks/"));
+    w.kit
+        .push_fault(Fault::status(503).times(2).path_prefix("/hooks/"));
     let client = w.stdio(&[], legacy()).await;
-    let (_, done) = client.call_confirmed("trigger_hook", page_args()).await.unwrap();
+    let (_, done) = client
+        .call_confirmed("trigger_hook", page_args())
+        .await
+        .unwrap();
     assert!(!done.is_error, "{}", done.text);
     assert_eq!(w.delivered(), 1);
     assert_eq!(w.kit.requests().len(), 3);
@@ -32,7 +47,8 @@ async fn service_unavailable_is_retried() {
 #[tokio::test]
 async fn commit_then_drop_is_not_delivered_twice() {
     let w = World::new().await;
-    w.kit.push_fault(Fault::commit_then_drop().path_prefix("/hooks/"));
+    w.kit
+        .push_fault(Fault::commit_then_drop().path_prefix("/hooks/"));
     let client = w.stdio(&[], legacy()).await;
     let preview = client.call("trigger_hook", page_args()).await.unwrap();
     let mut args = page_args();
@@ -43,7 +59,11 @@ async fn commit_then_drop_is_not_delivered_twice() {
     assert_eq!(w.delivered(), 1, "the mock committed it once");
     // The user retries the same confirmation: answered from the record.
     let again = client.call("trigger_hook", args).await.unwrap();
-    assert_eq!(again.structured["status"], "already_executed", "{}", again.text);
+    assert_eq!(
+        again.structured["status"], "already_executed",
+        "{}",
+        again.text
+    );
     assert_eq!(w.delivered(), 1, "exactly one delivery");
     assert_eq!(w.kit.requests().len(), 1);
     // The receipt says the outcome is unknown.
@@ -56,9 +76,20 @@ async fn upstream_refusals_are_explained() {
     let w = World::new().await;
     w.zapier.disable_hook("123456", "pg0nc4ll");
     let client = w.stdio(&[], legacy()).await;
-    let (_, done) = client.call_confirmed("trigger_hook", page_args()).await.unwrap();
+    let (_, done) = client
+        .call_confirmed("trigger_hook", page_args())
+        .await
+        .unwrap();
     assert!(done.is_error);
-    assert!(done.text.contains("410") && done.text.contains("turned off"), "{}", done.text);
-    assert!(!done.text.contains("pg0nc4ll"), "the hook URL leaked: {}", done.text);
+    assert!(
+        done.text.contains("410") && done.text.contains("turned off"),
+        "{}",
+        done.text
+    );
+    assert!(
+        !done.text.contains("pg0nc4ll"),
+        "the hook URL leaked: {}",
+        done.text
+    );
     assert_eq!(done.structured["http_status"], 410);
 }

@@ -25,7 +25,9 @@ pub struct World {
 
 impl World {
     pub async fn new() -> World {
-        let (mock, kit, zapier) = mock_zapier::spawn_with_handles(mock_zapier::Options::default()).await.unwrap();
+        let (mock, kit, zapier) = mock_zapier::spawn_with_handles(mock_zapier::Options::default())
+            .await
+            .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let hooks = dir.path().join("hooks.toml");
         std::fs::write(
@@ -60,11 +62,20 @@ effect = "destructive"
             ),
         )
         .unwrap();
-        World { hooks: hooks.to_str().unwrap().to_owned(), mock, kit, zapier, dir }
+        World {
+            hooks: hooks.to_str().unwrap().to_owned(),
+            mock,
+            kit,
+            zapier,
+            dir,
+        }
     }
 
     pub fn env(&self) -> Vec<(&'static str, String)> {
-        vec![("TEST_LOG_EVENT_URL", format!("{}/hooks/catch/123456/l0g/", self.mock.url()))]
+        vec![(
+            "TEST_LOG_EVENT_URL",
+            format!("{}/hooks/catch/123456/l0g/", self.mock.url()),
+        )]
     }
 
     /// A stdio client with extra flags.
@@ -78,7 +89,14 @@ effect = "destructive"
 
     /// The connector as an HTTP server with extra flags.
     pub async fn http_server(&self, extra: &[&str]) -> HttpServer {
-        let mut args = vec!["--hooks", &self.hooks, "--transport", "http", "--listen", "127.0.0.1:0"];
+        let mut args = vec![
+            "--hooks",
+            &self.hooks,
+            "--transport",
+            "http",
+            "--listen",
+            "127.0.0.1:0",
+        ];
         args.extend_from_slice(extra);
         let env = self.env();
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -91,11 +109,17 @@ effect = "destructive"
 }
 
 pub fn legacy() -> ClientOptions {
-    ClientOptions { era: Era::Legacy, ..Default::default() }
+    ClientOptions {
+        era: Era::Legacy,
+        ..Default::default()
+    }
 }
 
 pub fn modern() -> ClientOptions {
-    ClientOptions { era: Era::Modern, ..Default::default() }
+    ClientOptions {
+        era: Era::Modern,
+        ..Default::default()
+    }
 }
 
 pub fn page_args() -> Value {

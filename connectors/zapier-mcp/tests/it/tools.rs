@@ -12,17 +12,47 @@ async fn every_tool_sets_all_annotations_in_both_eras() {
         let client = w.stdio(&[], opts).await;
         let tools = client.list_all_tools().await.unwrap();
         let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-        assert_eq!(names, ["fetch", "get_delivery", "list_deliveries", "list_hooks", "search", "trigger_hook"]);
+        assert_eq!(
+            names,
+            [
+                "fetch",
+                "get_delivery",
+                "list_deliveries",
+                "list_hooks",
+                "search",
+                "trigger_hook"
+            ]
+        );
         for t in &tools {
-            let a = t.annotations.as_ref().unwrap_or_else(|| panic!("{} has no annotations", t.name));
+            let a = t
+                .annotations
+                .as_ref()
+                .unwrap_or_else(|| panic!("{} has no annotations", t.name));
             assert!(t.title.is_some(), "{} has no title", t.name);
-            assert!(a.read_only_hint.is_some() && a.destructive_hint.is_some(), "{}", t.name);
-            assert!(a.idempotent_hint.is_some() && a.open_world_hint.is_some(), "{}", t.name);
-            assert!(t.description.as_deref().is_some_and(|d| d.starts_with("Use this")), "{}", t.name);
+            assert!(
+                a.read_only_hint.is_some() && a.destructive_hint.is_some(),
+                "{}",
+                t.name
+            );
+            assert!(
+                a.idempotent_hint.is_some() && a.open_world_hint.is_some(),
+                "{}",
+                t.name
+            );
+            assert!(
+                t.description
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with("Use this")),
+                "{}",
+                t.name
+            );
         }
         let trigger = tools.iter().find(|t| t.name == "trigger_hook").unwrap();
         let a = trigger.annotations.as_ref().unwrap();
-        assert_eq!((a.read_only_hint, a.destructive_hint, a.open_world_hint), (Some(false), Some(true), Some(true)));
+        assert_eq!(
+            (a.read_only_hint, a.destructive_hint, a.open_world_hint),
+            (Some(false), Some(true), Some(true))
+        );
         client.close().await.unwrap();
     }
 }
@@ -39,17 +69,31 @@ async fn tools_list_snapshot() {
 async fn read_only_hides_and_policy_flags_filter() {
     let w = World::new().await;
     let client = w.stdio(&["--read-only"], legacy()).await;
-    let names: Vec<String> = client.list_all_tools().await.unwrap().into_iter().map(|t| t.name.into_owned()).collect();
+    let names: Vec<String> = client
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.into_owned())
+        .collect();
     assert!(!names.contains(&"trigger_hook".to_owned()), "{names:?}");
     assert!(names.contains(&"list_hooks".to_owned()));
     let r = client.call("trigger_hook", crate::page_args()).await;
     assert!(r.is_err(), "a hidden tool is unknown: {r:?}");
 
     let client = w.stdio(&["--toolsets", "deliveries"], legacy()).await;
-    let names: Vec<String> = client.list_all_tools().await.unwrap().into_iter().map(|t| t.name.into_owned()).collect();
+    let names: Vec<String> = client
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.into_owned())
+        .collect();
     assert_eq!(names, ["get_delivery", "list_deliveries"]);
 
-    let client = w.stdio(&["--exclude-tools", "search,fetch"], legacy()).await;
+    let client = w
+        .stdio(&["--exclude-tools", "search,fetch"], legacy())
+        .await;
     assert_eq!(client.list_all_tools().await.unwrap().len(), 4);
     assert_eq!(w.delivered(), 0);
 }
@@ -60,12 +104,31 @@ async fn list_hooks_never_shows_urls() {
     let client = w.stdio(&["--write-hooks", "page-*"], legacy()).await;
     let r = client.call("list_hooks", json!({})).await.unwrap();
     assert!(!r.is_error);
-    assert!(!r.text.contains("hooks/catch") && !r.structured.to_string().contains("hooks/catch"), "{}", r.text);
+    assert!(
+        !r.text.contains("hooks/catch") && !r.structured.to_string().contains("hooks/catch"),
+        "{}",
+        r.text
+    );
     let hooks = r.structured["hooks"].as_array().unwrap();
     assert_eq!(hooks.len(), 3);
-    let triggerable: Vec<(&str, bool)> = hooks.iter().map(|h| (h["name"].as_str().unwrap(), h["triggerable"].as_bool().unwrap())).collect();
+    let triggerable: Vec<(&str, bool)> = hooks
+        .iter()
+        .map(|h| {
+            (
+                h["name"].as_str().unwrap(),
+                h["triggerable"].as_bool().unwrap(),
+            )
+        })
+        .collect();
     // wipe-cache is tier 4 (destructive) and outside --write-hooks; log-event outside too.
-    assert_eq!(triggerable, [("page-oncall", true), ("log-event", false), ("wipe-cache", false)]);
+    assert_eq!(
+        triggerable,
+        [
+            ("page-oncall", true),
+            ("log-event", false),
+            ("wipe-cache", false)
+        ]
+    );
 }
 
 #[tokio::test]
@@ -73,17 +136,40 @@ async fn invalid_arguments_are_tool_errors_naming_the_field() {
     let w = World::new().await;
     let client = w.stdio(&[], legacy()).await;
     // Wrong type for a declared argument: caught by the kit's schema check.
-    let r = client.call("trigger_hook", json!({"hook": 5, "payload": {}})).await.unwrap();
+    let r = client
+        .call("trigger_hook", json!({"hook": 5, "payload": {}}))
+        .await
+        .unwrap();
     assert!(r.is_error && r.text.contains("`hook`"), "{}", r.text);
     // Payload against the hook's schema: every offending field named.
-    let r = client.call("trigger_hook", json!({"hook": "page-oncall", "payload": {"summary": "", "severity": "urgent"}})).await.unwrap();
+    let r = client
+        .call(
+            "trigger_hook",
+            json!({"hook": "page-oncall", "payload": {"summary": "", "severity": "urgent"}}),
+        )
+        .await
+        .unwrap();
     assert!(r.is_error, "{}", r.text);
-    assert!(r.text.contains("payload.summary") && r.text.contains("payload.severity"), "{}", r.text);
+    assert!(
+        r.text.contains("payload.summary") && r.text.contains("payload.severity"),
+        "{}",
+        r.text
+    );
     // Unknown hook: lists the configured ones, never a URL.
-    let r = client.call("trigger_hook", json!({"hook": "nope", "payload": {}})).await.unwrap();
-    assert!(r.is_error && r.text.contains("page-oncall") && !r.text.contains("catch"), "{}", r.text);
+    let r = client
+        .call("trigger_hook", json!({"hook": "nope", "payload": {}}))
+        .await
+        .unwrap();
+    assert!(
+        r.is_error && r.text.contains("page-oncall") && !r.text.contains("catch"),
+        "{}",
+        r.text
+    );
     // A bad cursor.
-    let r = client.call("list_deliveries", json!({"cursor": "zzz"})).await.unwrap();
+    let r = client
+        .call("list_deliveries", json!({"cursor": "zzz"}))
+        .await
+        .unwrap();
     assert!(r.is_error && r.text.contains("`cursor`"), "{}", r.text);
     assert_eq!(w.delivered(), 0);
 }
@@ -91,8 +177,17 @@ async fn invalid_arguments_are_tool_errors_naming_the_field() {
 #[tokio::test]
 async fn tools_subcommand_reports_cost() {
     let w = World::new().await;
-    let out = tokio::process::Command::new(crate::BIN).args(["--hooks", &w.hooks, "tools", "--json"]).env("TEST_LOG_EVENT_URL", "https://hooks.zapier.com/x/").output().await.unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = tokio::process::Command::new(crate::BIN)
+        .args(["--hooks", &w.hooks, "tools", "--json"])
+        .env("TEST_LOG_EVENT_URL", "https://hooks.zapier.com/x/")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let tools = v["tools"].as_array().unwrap();
     assert_eq!(tools.len(), 6);
