@@ -88,3 +88,44 @@ pub fn print_tools(connector: &str, rows: &[ToolRow], json: bool) {
         rows.len()
     );
 }
+
+/// The Markdown tool table of a connector README (between
+/// `<!-- tools:start -->` and `<!-- tools:end -->`), generated from code so a
+/// test can fail when the README drifts.
+pub fn markdown_table(tools: &[Tool], specs: &[ToolSpec]) -> String {
+    let mut out = String::from("| tool | toolset | effect | tier | what it is for |\n|---|---|---|---|---|\n");
+    let mut sorted: Vec<&ToolSpec> = specs.iter().collect();
+    sorted.sort_by_key(|s| (s.toolset, s.name));
+    for spec in sorted {
+        let Some(tool) = tools.iter().find(|t| t.name == spec.name) else { continue };
+        let what = tool.description.as_deref().unwrap_or_default();
+        let first = first_sentence(what);
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {}. |\n",
+            spec.name,
+            spec.toolset,
+            spec.effect,
+            spec.tier,
+            first.replace('|', "\\|").replace('\n', " ")
+        ));
+    }
+    out
+}
+
+/// The text between `<!-- tools:start -->` and `<!-- tools:end -->` in `readme`.
+pub fn readme_section(readme: &str) -> Option<&str> {
+    let start = readme.find("<!-- tools:start -->")? + "<!-- tools:start -->".len();
+    let end = readme[start..].find("<!-- tools:end -->")? + start;
+    Some(readme[start..end].trim_matches('\n'))
+}
+
+/// The first sentence of `text`: up to a ". " followed by a capital letter.
+fn first_sentence(text: &str) -> &str {
+    let bytes = text.as_bytes();
+    for (i, _) in text.match_indices(". ") {
+        if bytes.get(i + 2).is_some_and(|b| b.is_ascii_uppercase()) {
+            return &text[..i];
+        }
+    }
+    text.trim_end_matches('.')
+}
