@@ -205,6 +205,12 @@ mod tests {
     }
 
     #[test]
+    fn the_example_hooks_file_is_valid() {
+        let hooks = parse_hooks(include_str!("../examples/hooks.toml"), &env).unwrap();
+        assert_eq!(hooks.len(), 2);
+    }
+
+    #[test]
     fn errors_never_contain_the_url() {
         let secret = "http://hooks.example.com/hooks/catch/999/SECRET/";
         let text = format!("[[hook]]\nname = \"x\"\nurl = \"{secret}\"\n");

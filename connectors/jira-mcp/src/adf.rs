@@ -1,1 +1,0 @@
-//! Markdown ↔ ADF (placeholder until the converter lands).
