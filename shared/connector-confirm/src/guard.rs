@@ -755,3 +755,32 @@ fn associated_data(principal: &str, tool: &str) -> Vec<u8> {
 fn new_nonce() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_scope_patterns() {
+        let s = WriteScope::new("--write-repos", ["acme/api", "tools/*"]);
+        assert!(s.allows("acme/api"));
+        assert!(s.allows("ACME/API"));
+        assert!(s.allows("tools/anything"));
+        assert!(!s.allows("acme/web"));
+        assert!(!s.allows("toolsx"));
+    }
+
+    #[test]
+    fn confirm_modes_parse() {
+        assert_eq!("Token".parse::<ConfirmMode>().unwrap(), ConfirmMode::Token);
+        assert!("yes".parse::<ConfirmMode>().unwrap_err().contains("auto"));
+    }
+
+    #[test]
+    fn associated_data_binds_principal_and_tool() {
+        assert_ne!(associated_data("alice", "t"), associated_data("bob", "t"));
+        assert_ne!(associated_data("alice", "t"), associated_data("alice", "u"));
+        // The separator keeps "a"+"bc" and "ab"+"c" apart.
+        assert_ne!(associated_data("a", "bc"), associated_data("ab", "c"));
+    }
+}

@@ -164,3 +164,122 @@ pub fn apply<S: Send + Sync + 'static>(
     enabled.sort_by_key(|s| s.name);
     Ok((router, Selection { enabled, explicit }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmcp::handler::server::router::tool::ToolRoute;
+    use rmcp::model::{CallToolResult, Tool};
+    use std::sync::Arc;
+
+    const SPECS: &[ToolSpec] = &[
+        ToolSpec::read("list", "items"),
+        ToolSpec::new("create", "items", Effect::Create),
+        ToolSpec::new("delete", "items", Effect::Destructive),
+        ToolSpec::read("search", "search"),
+    ];
+
+    fn router(names: &[&'static str]) -> ToolRouter<()> {
+        let mut r = ToolRouter::new();
+        for name in names {
+            let tool = Tool::new(*name, "d", Arc::new(serde_json::Map::new()));
+            r.add_route(ToolRoute::new_dyn(tool, |_ctx| {
+                Box::pin(async { Ok(CallToolResult::success(vec![]).into()) })
+            }));
+        }
+        r
+    }
+
+    fn enabled(policy: &ToolPolicy) -> Vec<&'static str> {
+        let (_, sel) = apply(
+            router(&["list", "create", "delete", "search"]),
+            SPECS,
+            policy,
+        )
+        .unwrap();
+        sel.enabled.iter().map(|s| s.name).collect()
+    }
+
+    #[test]
+    fn defaults_hide_tier_four() {
+        assert_eq!(
+            enabled(&ToolPolicy::default()),
+            ["create", "list", "search"]
+        );
+    }
+
+    #[test]
+    fn flags_select_tools() {
+        let p = ToolPolicy {
+            read_only: true,
+            ..Default::default()
+        };
+        assert_eq!(enabled(&p), ["list", "search"]);
+        let p = ToolPolicy {
+            toolsets: vec!["search".into()],
+            ..Default::default()
+        };
+        assert_eq!(enabled(&p), ["search"]);
+        let p = ToolPolicy {
+            tools: vec!["delete".into()],
+            ..Default::default()
+        };
+        assert_eq!(enabled(&p), ["create", "delete", "list", "search"]);
+        let p = ToolPolicy {
+            max_tier: Some(Tier::HighImpact),
+            exclude_tools: vec!["list".into()],
+            ..Default::default()
+        };
+        assert_eq!(enabled(&p), ["create", "delete", "search"]);
+        let p = ToolPolicy {
+            read_only: true,
+            tools: vec!["delete".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            enabled(&p),
+            ["list", "search"],
+            "read-only wins over --tools"
+        );
+    }
+
+    #[test]
+    fn annotations_come_from_effects() {
+        let (r, _) = apply(
+            router(&["list", "create", "delete", "search"]),
+            SPECS,
+            &ToolPolicy::default(),
+        )
+        .unwrap();
+        let create = r.get("create").unwrap().annotations.clone().unwrap();
+        assert_eq!(create.read_only_hint, Some(false));
+        assert_eq!(create.destructive_hint, Some(false));
+        assert_eq!(r.get("create").unwrap().title.as_deref(), Some("create"));
+        assert!(r.get("delete").is_none());
+    }
+
+    #[test]
+    fn unknown_names_and_mismatches_are_errors() {
+        let p = ToolPolicy {
+            toolsets: vec!["nope".into()],
+            ..Default::default()
+        };
+        let e = apply(router(&["list", "create", "delete", "search"]), SPECS, &p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nope") && e.contains("items"), "{e}");
+        let p = ToolPolicy {
+            tools: vec!["drop".into()],
+            ..Default::default()
+        };
+        assert!(apply(router(&["list", "create", "delete", "search"]), SPECS, &p).is_err());
+        let e = apply(
+            router(&["list", "create", "delete"]),
+            SPECS,
+            &ToolPolicy::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("search"), "{e}");
+    }
+}

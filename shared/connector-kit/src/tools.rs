@@ -93,11 +93,15 @@ pub fn print_tools(connector: &str, rows: &[ToolRow], json: bool) {
 /// `<!-- tools:start -->` and `<!-- tools:end -->`), generated from code so a
 /// test can fail when the README drifts.
 pub fn markdown_table(tools: &[Tool], specs: &[ToolSpec]) -> String {
-    let mut out = String::from("| tool | toolset | effect | tier | what it is for |\n|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| tool | toolset | effect | tier | what it is for |\n|---|---|---|---|---|\n",
+    );
     let mut sorted: Vec<&ToolSpec> = specs.iter().collect();
     sorted.sort_by_key(|s| (s.toolset, s.name));
     for spec in sorted {
-        let Some(tool) = tools.iter().find(|t| t.name == spec.name) else { continue };
+        let Some(tool) = tools.iter().find(|t| t.name == spec.name) else {
+            continue;
+        };
         let what = tool.description.as_deref().unwrap_or_default();
         let first = first_sentence(what);
         out.push_str(&format!(

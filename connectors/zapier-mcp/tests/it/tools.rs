@@ -204,7 +204,13 @@ async fn readme_tool_table_matches_the_code() {
     let client = w.stdio(&["--max-tier", "4"], legacy()).await;
     let tools = client.list_all_tools().await.unwrap();
     let expected = connector_kit::tools::markdown_table(&tools, zapier_mcp::tools::SPECS);
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let actual = connector_kit::tools::readme_section(&readme).expect("README has a tools:start/end section");
-    assert_eq!(actual.trim(), expected.trim(), "README tool table drifted; replace it with:\n{expected}");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let actual = connector_kit::tools::readme_section(&readme)
+        .expect("README has a tools:start/end section");
+    assert_eq!(
+        actual.trim(),
+        expected.trim(),
+        "README tool table drifted; replace it with:\n{expected}"
+    );
 }

@@ -303,7 +303,7 @@ async fn rate_limit(State(ctx): State<Ctx>, request: Request, next: Next) -> Res
     set("x-ratelimit-remaining", admission.remaining.to_string());
     set(
         "x-ratelimit-reset",
-        admission.reset.format("%Y-%m-%dT%H:%MZ").to_string(),
+        admission.reset.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
     );
     if admission.refused.is_some() {
         set("x-ratelimit-nearlimit", "true".to_owned());
