@@ -14,15 +14,6 @@ pub(crate) fn is_doc(value: &Value) -> bool {
         && value.get("content").is_some_and(Value::is_array)
 }
 
-/// A document holding one paragraph per blank-line separated block of `text`.
-pub(crate) fn doc_from_plain(text: &str) -> Value {
-    let content: Vec<Value> = blocks(text)
-        .into_iter()
-        .map(|block| paragraph(&block.join("\n")))
-        .collect();
-    json!({"type": "doc", "version": 1, "content": content})
-}
-
 fn text_node(text: &str) -> Value {
     json!({"type": "text", "text": text})
 }
@@ -396,24 +387,6 @@ fn list_line(line: &str) -> Option<(&'static str, &str)> {
         .map(|text| ("orderedList", text.trim()))
 }
 
-fn blocks(text: &str) -> Vec<Vec<&str>> {
-    let mut out = Vec::new();
-    let mut current = Vec::new();
-    for line in text.lines() {
-        if line.trim().is_empty() {
-            if !current.is_empty() {
-                out.push(std::mem::take(&mut current));
-            }
-        } else {
-            current.push(line);
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
 // ---------------------------------------------------------------------------------------
 // HTML
 // ---------------------------------------------------------------------------------------
@@ -579,7 +552,9 @@ mod tests {
 
     #[test]
     fn wiki_round_trip_keeps_structure() {
-        let adf = from_wiki("h1. Title\n\nFirst line\nsecond line\n\n* a\n* b\n\n{code:sql}\nselect 1;\n{code}");
+        let adf = from_wiki(
+            "h1. Title\n\nFirst line\nsecond line\n\n* a\n* b\n\n{code:sql}\nselect 1;\n{code}",
+        );
         let content = adf["content"].as_array().unwrap();
         let kinds: Vec<&str> = content.iter().map(node_type).collect();
         assert_eq!(kinds, ["heading", "paragraph", "bulletList", "codeBlock"]);

@@ -103,7 +103,11 @@ const RESERVED_WORDS: [&str; 11] = [
 ];
 
 fn is_word_char(c: char) -> bool {
-    !c.is_whitespace() && !matches!(c, '(' | ')' | ',' | '=' | '!' | '~' | '<' | '>' | '"' | '\'')
+    !c.is_whitespace()
+        && !matches!(
+            c,
+            '(' | ')' | ',' | '=' | '!' | '~' | '<' | '>' | '"' | '\''
+        )
 }
 
 fn tokenize(input: &str) -> Result<Vec<Token>, JqlError> {
@@ -200,7 +204,10 @@ pub(crate) enum Field {
     /// `customfield_10010` (also written `cf[10010]` or by its name).
     Custom(String),
     /// `issue.property[key].path.to.value`.
-    Property { key: String, path: Vec<String> },
+    Property {
+        key: String,
+        path: Vec<String>,
+    },
 }
 
 /// How a field compares.
@@ -262,12 +269,12 @@ impl Field {
             "created" | "createddate" => Self::Created,
             "updated" | "updateddate" => Self::Updated,
             _ => {
-                if let Some(rest) = lower.strip_prefix("issue.property[") {
+                if lower.starts_with("issue.property[") {
+                    let rest = &name["issue.property[".len()..];
                     let (key, path) = rest.split_once(']')?;
                     let path = path.strip_prefix('.').unwrap_or(path);
-                    let original_key = &name["issue.property[".len()..][..key.len()];
                     return Some(Self::Property {
-                        key: original_key.to_owned(),
+                        key: key.to_owned(),
                         path: path
                             .split('.')
                             .filter(|p| !p.is_empty())
@@ -428,7 +435,10 @@ impl Parser<'_> {
     fn expected(&self, what: &str) -> JqlError {
         let token = self.peek();
         if token.kind == Kind::End {
-            syntax_error(&format!("Expecting {what} before the end of the query."), token.at)
+            syntax_error(
+                &format!("Expecting {what} before the end of the query."),
+                token.at,
+            )
         } else {
             syntax_error(
                 &format!("Expecting {what} but got '{}'.", token.describe()),
@@ -656,7 +666,9 @@ impl Parser<'_> {
                 ))
             })?;
             if !field.sortable() {
-                return Err(JqlError(format!("Field '{name}' does not support sorting.")));
+                return Err(JqlError(format!(
+                    "Field '{name}' does not support sorting."
+                )));
             }
             let direction = if self.peek().keyword("desc") {
                 self.advance();
@@ -727,7 +739,11 @@ fn validate_clause(clause: &Clause, catalog: &dyn Catalog) -> Result<(), JqlErro
                 let fits = match lower.as_str() {
                     "currentuser" => matches!(clause.field, Field::Assignee | Field::Reporter),
                     "now" | "startofday" | "startofweek" => kind == FieldKind::Date,
-                    _ => return Err(JqlError(format!("Unable to find JQL function '{function}()'."))),
+                    _ => {
+                        return Err(JqlError(format!(
+                            "Unable to find JQL function '{function}()'."
+                        )));
+                    }
                 };
                 if !fits {
                     return Err(JqlError(format!(
@@ -944,7 +960,11 @@ fn date_operand(operand: &Operand, now: DateTime<Utc>) -> Option<DateTime<Utc>> 
             "startofweek" => {
                 let today = now.date_naive();
                 let offset = i64::from(chrono::Datelike::weekday(&today).num_days_from_sunday());
-                Some((today - Duration::days(offset)).and_hms_opt(0, 0, 0)?.and_utc())
+                Some(
+                    (today - Duration::days(offset))
+                        .and_hms_opt(0, 0, 0)?
+                        .and_utc(),
+                )
             }
             _ => None,
         },
@@ -1036,7 +1056,11 @@ mod tests {
         }
     }
 
-    fn issue(project: &'static str, assignee: Option<&'static str>, labels: &[&'static str]) -> Issue {
+    fn issue(
+        project: &'static str,
+        assignee: Option<&'static str>,
+        labels: &[&'static str],
+    ) -> Issue {
         Issue {
             project,
             assignee,
@@ -1113,7 +1137,10 @@ mod tests {
         let query = q("project = OPS ORDER BY priority DESC, created ASC");
         assert_eq!(
             query.order,
-            [(Field::Priority, Direction::Desc), (Field::Created, Direction::Asc)]
+            [
+                (Field::Priority, Direction::Desc),
+                (Field::Created, Direction::Asc)
+            ]
         );
         let query = q("order by key");
         assert!(!query.is_bounded());
@@ -1166,7 +1193,10 @@ mod tests {
             err("assignee = whoever()"),
             "Unable to find JQL function 'whoever()'."
         );
-        assert_eq!(err("order by labels"), "Field 'labels' does not support sorting.");
+        assert_eq!(
+            err("order by labels"),
+            "Field 'labels' does not support sorting."
+        );
         assert!(err("created > yesterday").starts_with("Date value 'yesterday'"));
     }
 

@@ -77,7 +77,11 @@ impl FieldSelection {
             .collect();
         // Only exclusions: they apply to the navigable fields, like Jira.
         if items.iter().all(|i| i.starts_with('-')) {
-            items.push(if values.is_empty() { default } else { "*navigable" });
+            items.push(if values.is_empty() {
+                default
+            } else {
+                "*navigable"
+            });
         }
         for item in items {
             match item {
@@ -100,9 +104,7 @@ impl FieldSelection {
         if self.exclude.contains(field) {
             return false;
         }
-        self.all
-            || (self.navigable && field != "comment")
-            || self.include.contains(field)
+        self.all || (self.navigable && field != "comment") || self.include.contains(field)
     }
 }
 
@@ -151,9 +153,7 @@ impl Renderer<'_> {
     }
 
     fn avatars(&self, seed: &str) -> Value {
-        let url = |size: u32| {
-            format!("{}/secure/useravatar?size={size}&ownerId={seed}", self.base)
-        };
+        let url = |size: u32| format!("{}/secure/useravatar?size={size}&ownerId={seed}", self.base);
         json!({"48x48": url(48), "24x24": url(24), "16x16": url(16), "32x32": url(32)})
     }
 
@@ -245,13 +245,14 @@ impl Renderer<'_> {
     }
 
     pub fn severity(&self, id: Option<&str>) -> Value {
-        id.and_then(model::severity).map_or(Value::Null, |(id, value)| {
-            json!({
-                "self": self.api_url(&format!("/customFieldOption/{id}")),
-                "value": value,
-                "id": id,
+        id.and_then(model::severity)
+            .map_or(Value::Null, |(id, value)| {
+                json!({
+                    "self": self.api_url(&format!("/customFieldOption/{id}")),
+                    "value": value,
+                    "id": id,
+                })
             })
-        })
     }
 
     /// The short project shape embedded in issues.

@@ -260,7 +260,10 @@ fn description(n: usize, summary: &str, users: &[User]) -> Value {
         0 if n == 0 => {
             content.extend([
                 heading("Steps to reproduce"),
-                list("orderedList", &["Open the page", "Sign in", "Watch it fail"]),
+                list(
+                    "orderedList",
+                    &["Open the page", "Sign in", "Watch it fail"],
+                ),
                 steps,
                 code,
                 table,
@@ -273,7 +276,10 @@ fn description(n: usize, summary: &str, users: &[User]) -> Value {
         0 => content.extend([heading("Notes"), steps, people]),
         1 => content.extend([
             heading("Steps to reproduce"),
-            list("orderedList", &["Open the page", "Sign in", "Watch it fail"]),
+            list(
+                "orderedList",
+                &["Open the page", "Sign in", "Watch it fail"],
+            ),
             code,
         ]),
         2 => content.extend([table, steps]),
@@ -331,13 +337,19 @@ pub(crate) fn seed(email: &str) -> Seed {
         let status = statuses[(n * 7 + n / 5) % 4];
         let created = epoch() + Duration::hours(19 * n as i64);
         let updated = created + Duration::hours(5 + (n as i64 % 9) * 11);
-        let assignee = (n % 7 != 3).then_some((n * 3 + 1) % user_count).filter(|u| *u != 9 || n % 2 == 0);
+        let assignee = (n % 7 != 3)
+            .then_some((n * 3 + 1) % user_count)
+            .filter(|u| *u != 9 || n % 2 == 0);
         let reporter = Some((n * 5 + 2) % (user_count - 1));
         let labels: Vec<String> = (0..n % 3)
             .map(|k| LABEL_POOL[(n + k * 3) % LABEL_POOL.len()].to_owned())
             .collect();
         let components = vec![project.components[n % 3].id.clone()];
-        let comment_count = if key == BUSY_ISSUE { MANY_COMMENTS } else { n % 4 };
+        let comment_count = if key == BUSY_ISSUE {
+            MANY_COMMENTS
+        } else {
+            n % 4
+        };
         let comments = (0..comment_count)
             .map(|c| {
                 let at = created + Duration::minutes(37 * (c as i64 + 1));
@@ -369,7 +381,11 @@ pub(crate) fn seed(email: &str) -> Seed {
             priority: PRIORITIES[(n * 11 + 2) % PRIORITIES.len()].id,
             labels,
             components,
-            due_date: (n % 4 == 1).then(|| (created + Duration::days(14)).format("%Y-%m-%d").to_string()),
+            due_date: (n % 4 == 1).then(|| {
+                (created + Duration::days(14))
+                    .format("%Y-%m-%d")
+                    .to_string()
+            }),
             severity: (issue_type.id == SEVERITY_REQUIRED_FOR)
                 .then_some(SEVERITY_OPTIONS[n % SEVERITY_OPTIONS.len()].0),
             created,
@@ -408,7 +424,18 @@ mod tests {
         assert!(a.issues.iter().any(|i| i.assignee.is_none()));
         assert!(a.issues.iter().any(|i| i.assignee == Some(0)));
         let first = serde_json::to_string(&a.issues[0].description).unwrap();
-        for node in ["heading", "orderedList", "codeBlock", "table", "panel", "mention", "emoji", "status", "\"code\"", "link"] {
+        for node in [
+            "heading",
+            "orderedList",
+            "codeBlock",
+            "table",
+            "panel",
+            "mention",
+            "emoji",
+            "status",
+            "\"code\"",
+            "link",
+        ] {
             assert!(first.contains(node), "{node}");
         }
         let mut projects: Vec<usize> = a.issues.iter().map(|i| i.project).collect();

@@ -146,10 +146,9 @@ impl MockJira {
         } else {
             configured
         };
-        let reset_in = limiter
-            .window
-            .front()
-            .map_or(RATE_WINDOW, |t| RATE_WINDOW.saturating_sub(now.duration_since(*t)));
+        let reset_in = limiter.window.front().map_or(RATE_WINDOW, |t| {
+            RATE_WINDOW.saturating_sub(now.duration_since(*t))
+        });
         let reset = Utc::now()
             + chrono::Duration::from_std(reset_in).unwrap_or_else(|_| chrono::Duration::seconds(1));
         let used = u32::try_from(limiter.window.len()).unwrap_or(u32::MAX);
@@ -290,10 +289,11 @@ impl Catalog for Store {
             Field::Resolution => {
                 model::resolution(value).is_some() || value.eq_ignore_ascii_case("Unresolved")
             }
-            Field::Assignee | Field::Reporter => self
-                .users
-                .iter()
-                .any(|u| u.identifiers().iter().any(|id| id.eq_ignore_ascii_case(value))),
+            Field::Assignee | Field::Reporter => self.users.iter().any(|u| {
+                u.identifiers()
+                    .iter()
+                    .any(|id| id.eq_ignore_ascii_case(value))
+            }),
             Field::Custom(_) => model::severity(value).is_some(),
             Field::Component => self
                 .projects
@@ -437,9 +437,7 @@ impl Record for IssueView<'_> {
             Field::Created => SortKey::Int(issue.created.timestamp_millis()),
             Field::Updated => SortKey::Int(issue.updated.timestamp_millis()),
             // Higher priorities sort last in ascending order, like Jira.
-            Field::Priority => {
-                SortKey::Int(-model::priority(issue.priority).map_or(0, |p| p.rank))
-            }
+            Field::Priority => SortKey::Int(-model::priority(issue.priority).map_or(0, |p| p.rank)),
             Field::Key => {
                 let number = issue
                     .key

@@ -96,7 +96,12 @@ fn components(store: &Store, issue: &Issue, values: &[Value]) -> Result<Vec<Stri
                 .iter()
                 .find(|c| c.id == wanted || c.name.eq_ignore_ascii_case(wanted))
                 .map(|c| c.id.clone())
-                .ok_or_else(|| format!("Component '{wanted}' is not valid for project {}.", project.key))
+                .ok_or_else(|| {
+                    format!(
+                        "Component '{wanted}' is not valid for project {}.",
+                        project.key
+                    )
+                })
         })
         .collect()
 }
@@ -105,9 +110,9 @@ fn labels(values: &[Value]) -> Result<Vec<String>, String> {
     values
         .iter()
         .map(|value| match value.as_str() {
-            Some(label) if label.contains(char::is_whitespace) => {
-                Err(format!("The label '{label}' contains spaces which is invalid."))
-            }
+            Some(label) if label.contains(char::is_whitespace) => Err(format!(
+                "The label '{label}' contains spaces which is invalid."
+            )),
             Some(label) if !label.is_empty() => Ok(label.to_owned()),
             _ => Err("Labels must be non-empty strings.".to_owned()),
         })
@@ -123,7 +128,13 @@ fn array(value: &Value) -> Result<&[Value], String> {
 }
 
 /// Sets one field on `issue` from a `fields` entry.
-fn set_field(store: &Store, api: Api, issue: &mut Issue, field: &str, value: &Value) -> Result<(), String> {
+fn set_field(
+    store: &Store,
+    api: Api,
+    issue: &mut Issue,
+    field: &str,
+    value: &Value,
+) -> Result<(), String> {
     match field {
         "summary" => match value {
             Value::Null => Err("You must specify a summary of the issue.".to_owned()),
@@ -148,14 +159,14 @@ fn set_field(store: &Store, api: Api, issue: &mut Issue, field: &str, value: &Va
             Ok(())
         }
         "reporter" => {
-            issue.reporter = Some(
-                user_ref(store, value)?.ok_or_else(|| "Reporter is required.".to_owned())?,
-            );
+            issue.reporter =
+                Some(user_ref(store, value)?.ok_or_else(|| "Reporter is required.".to_owned())?);
             Ok(())
         }
         "priority" => {
-            let wanted = id_or_name(value)
-                .ok_or_else(|| "Specify the Priority (id or name) in the string format".to_owned())?;
+            let wanted = id_or_name(value).ok_or_else(|| {
+                "Specify the Priority (id or name) in the string format".to_owned()
+            })?;
             issue.priority = model::priority(wanted)
                 .ok_or_else(|| format!("The priority '{wanted}' is invalid."))?
                 .id;
@@ -174,9 +185,7 @@ fn set_field(store: &Store, api: Api, issue: &mut Issue, field: &str, value: &Va
                 issue.due_date = None;
                 Ok(())
             }
-            Value::String(date)
-                if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok() =>
-            {
+            Value::String(date) if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok() => {
                 issue.due_date = Some(date.clone());
                 Ok(())
             }
@@ -202,7 +211,10 @@ fn set_field(store: &Store, api: Api, issue: &mut Issue, field: &str, value: &Va
             }
             let wanted = id_or_name(value).unwrap_or_default();
             let (id, _) = model::severity(wanted).ok_or_else(|| {
-                format!("Option value '{wanted}' is not valid for field {}.", model::SEVERITY_NAME)
+                format!(
+                    "Option value '{wanted}' is not valid for field {}.",
+                    model::SEVERITY_NAME
+                )
             })?;
             issue.severity = Some(id);
             Ok(())
@@ -231,7 +243,10 @@ fn apply_update(
             continue;
         }
         let Some(operations) = operations.as_array() else {
-            errors.insert(field.clone(), "Update operations must be an array.".to_owned());
+            errors.insert(
+                field.clone(),
+                "Update operations must be an array.".to_owned(),
+            );
             continue;
         };
         for operation in operations {
@@ -266,11 +281,10 @@ fn apply_update(
                         }
                     })
                 }
-                ("components", "remove") => {
-                    components(store, issue, std::slice::from_ref(value)).map(|removed| {
+                ("components", "remove") => components(store, issue, std::slice::from_ref(value))
+                    .map(|removed| {
                         issue.components.retain(|c| !removed.contains(c));
-                    })
-                }
+                    }),
                 (_, "set") => set_field(store, api, issue, field, value),
                 (_, verb) => Err(format!(
                     "The operation '{verb}' is not supported by the field '{field}'."
@@ -314,12 +328,18 @@ pub(crate) fn create(store: &mut Store, api: Api, body: &Value) -> Result<usize,
     let update = object(body, "update")?.unwrap_or(&empty);
     let mut errors = BTreeMap::new();
 
-    let project = match fields.get("project").map(|p| id_or_name(p).unwrap_or_default()) {
+    let project = match fields
+        .get("project")
+        .map(|p| id_or_name(p).unwrap_or_default())
+    {
         Some(wanted) => store.find_project(wanted),
         None => None,
     };
     if project.is_none() {
-        errors.insert("project".to_owned(), "Specify a valid project ID or key".to_owned());
+        errors.insert(
+            "project".to_owned(),
+            "Specify a valid project ID or key".to_owned(),
+        );
     }
     let issue_type = match fields.get("issuetype") {
         None => {
@@ -329,7 +349,10 @@ pub(crate) fn create(store: &mut Store, api: Api, body: &Value) -> Result<usize,
         Some(value) => {
             let found = model::issue_type(id_or_name(value).unwrap_or_default());
             if found.is_none() {
-                errors.insert("issuetype".to_owned(), "Specify a valid issue type".to_owned());
+                errors.insert(
+                    "issuetype".to_owned(),
+                    "Specify a valid issue type".to_owned(),
+                );
             }
             found
         }
@@ -370,7 +393,15 @@ pub(crate) fn create(store: &mut Store, api: Api, body: &Value) -> Result<usize,
         }
     }
     let mut new_comments = Vec::new();
-    apply_update(store, api, &mut issue, update, fields, &mut new_comments, &mut errors);
+    apply_update(
+        store,
+        api,
+        &mut issue,
+        update,
+        fields,
+        &mut new_comments,
+        &mut errors,
+    );
     if issue.summary.is_empty() && !errors.contains_key("summary") {
         errors.insert(
             "summary".to_owned(),
@@ -391,9 +422,10 @@ pub(crate) fn create(store: &mut Store, api: Api, body: &Value) -> Result<usize,
     }
     if let Some(properties) = body.get("properties").and_then(Value::as_array) {
         for property in properties {
-            if let (Some(key), Some(value)) =
-                (property.get("key").and_then(Value::as_str), property.get("value"))
-            {
+            if let (Some(key), Some(value)) = (
+                property.get("key").and_then(Value::as_str),
+                property.get("value"),
+            ) {
                 issue.properties.insert(key.to_owned(), value.clone());
             }
         }
@@ -410,7 +442,12 @@ pub(crate) fn create(store: &mut Store, api: Api, body: &Value) -> Result<usize,
 }
 
 /// `PUT /issue/{key}`: edits fields; nothing changes when anything is invalid.
-pub(crate) fn edit(store: &mut Store, api: Api, index: usize, body: &Value) -> Result<(), Rejected> {
+pub(crate) fn edit(
+    store: &mut Store,
+    api: Api,
+    index: usize,
+    body: &Value,
+) -> Result<(), Rejected> {
     let empty = Map::new();
     let fields = object(body, "fields")?.unwrap_or(&empty);
     let update = object(body, "update")?.unwrap_or(&empty);
@@ -427,7 +464,15 @@ pub(crate) fn edit(store: &mut Store, api: Api, index: usize, body: &Value) -> R
         }
     }
     let mut new_comments = Vec::new();
-    apply_update(store, api, &mut issue, update, fields, &mut new_comments, &mut errors);
+    apply_update(
+        store,
+        api,
+        &mut issue,
+        update,
+        fields,
+        &mut new_comments,
+        &mut errors,
+    );
     if issue.issue_type == model::SEVERITY_REQUIRED_FOR
         && issue.severity.is_none()
         && !errors.contains_key(model::SEVERITY_FIELD)
@@ -442,9 +487,10 @@ pub(crate) fn edit(store: &mut Store, api: Api, index: usize, body: &Value) -> R
     }
     if let Some(properties) = body.get("properties").and_then(Value::as_array) {
         for property in properties {
-            if let (Some(key), Some(value)) =
-                (property.get("key").and_then(Value::as_str), property.get("value"))
-            {
+            if let (Some(key), Some(value)) = (
+                property.get("key").and_then(Value::as_str),
+                property.get("value"),
+            ) {
                 issue.properties.insert(key.to_owned(), value.clone());
             }
         }
@@ -456,13 +502,24 @@ pub(crate) fn edit(store: &mut Store, api: Api, index: usize, body: &Value) -> R
 }
 
 /// `POST /issue/{key}/transitions`.
-pub(crate) fn transition(store: &mut Store, api: Api, index: usize, body: &Value) -> Result<(), Rejected> {
+pub(crate) fn transition(
+    store: &mut Store,
+    api: Api,
+    index: usize,
+    body: &Value,
+) -> Result<(), Rejected> {
     let Some(wanted) = body.get("transition").and_then(|t| {
         t.get("id")
-            .and_then(|id| id.as_str().map(str::to_owned).or_else(|| id.as_u64().map(|n| n.to_string())))
+            .and_then(|id| {
+                id.as_str()
+                    .map(str::to_owned)
+                    .or_else(|| id.as_u64().map(|n| n.to_string()))
+            })
             .or_else(|| t.get("name").and_then(Value::as_str).map(str::to_owned))
     }) else {
-        return Err(Rejected::message("'transition' identifier must be specified."));
+        return Err(Rejected::message(
+            "'transition' identifier must be specified.",
+        ));
     };
     let mut issue = store.issues[index].clone();
     let Some(transition) = model::transitions_from(issue.status)
@@ -487,7 +544,10 @@ pub(crate) fn transition(store: &mut Store, api: Api, index: usize, body: &Value
             match model::resolution(name) {
                 Some(found) => resolution = Some(found.id),
                 None => {
-                    errors.insert(field.clone(), format!("Resolution '{name}' does not exist."));
+                    errors.insert(
+                        field.clone(),
+                        format!("Resolution '{name}' does not exist."),
+                    );
                 }
             }
         } else if let Err(message) = set_field(store, api, &mut issue, field, value) {
@@ -495,7 +555,15 @@ pub(crate) fn transition(store: &mut Store, api: Api, index: usize, body: &Value
         }
     }
     let mut new_comments = Vec::new();
-    apply_update(store, api, &mut issue, update, fields, &mut new_comments, &mut errors);
+    apply_update(
+        store,
+        api,
+        &mut issue,
+        update,
+        fields,
+        &mut new_comments,
+        &mut errors,
+    );
     if !errors.is_empty() {
         return Err(Rejected::fields(errors));
     }
@@ -530,11 +598,18 @@ pub(crate) fn assign(store: &mut Store, index: usize, body: &Value) -> Result<()
             Some(user) if store.users[user].active => Some(user),
             _ => {
                 let mut errors = BTreeMap::new();
-                errors.insert("assignee".to_owned(), format!("User '{id}' cannot be assigned issues."));
+                errors.insert(
+                    "assignee".to_owned(),
+                    format!("User '{id}' cannot be assigned issues."),
+                );
                 return Err(Rejected::fields(errors));
             }
         },
-        _ => return Err(Rejected::message(format!("'{field}' must be a string or null."))),
+        _ => {
+            return Err(Rejected::message(format!(
+                "'{field}' must be a string or null."
+            )));
+        }
     };
     let issue = &mut store.issues[index];
     issue.assignee = assignee;
@@ -543,13 +618,21 @@ pub(crate) fn assign(store: &mut Store, index: usize, body: &Value) -> Result<()
 }
 
 /// `POST /issue/{key}/comment`: adds a comment; returns its position.
-pub(crate) fn add_comment(store: &mut Store, api: Api, index: usize, body: &Value) -> Result<usize, Rejected> {
+pub(crate) fn add_comment(
+    store: &mut Store,
+    api: Api,
+    index: usize,
+    body: &Value,
+) -> Result<usize, Rejected> {
     let content = body.get("body").unwrap_or(&Value::Null);
     let doc = match rich_text(api, content) {
         Ok(Some(doc)) => doc,
         Ok(None) => {
             let mut errors = BTreeMap::new();
-            errors.insert("comment".to_owned(), "Comment body can not be empty!".to_owned());
+            errors.insert(
+                "comment".to_owned(),
+                "Comment body can not be empty!".to_owned(),
+            );
             return Err(Rejected::fields(errors));
         }
         Err(message) => {

