@@ -502,7 +502,9 @@ mod tests {
     use super::*;
 
     fn doc(content: Value) -> Value {
-        json!({"type": "doc", "version": 1, "content": content})
+        let mut node = json!({"type": "doc", "version": 1});
+        node["content"] = content;
+        node
     }
 
     #[test]

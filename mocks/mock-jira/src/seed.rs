@@ -72,8 +72,17 @@ fn users(email: &str) -> Vec<User> {
         .collect()
 }
 
+/// Key, name, description, lead (user index) and components (name, description).
+type ProjectDef = (
+    &'static str,
+    &'static str,
+    &'static str,
+    usize,
+    [(&'static str, &'static str); 3],
+);
+
 fn projects() -> Vec<Project> {
-    let defs: [(&str, &str, &str, usize, [(&str, &str); 3]); 3] = [
+    let defs: [ProjectDef; 3] = [
         (
             "OPS",
             "Operations",
@@ -179,15 +188,21 @@ fn text(text: &str) -> Value {
 }
 
 fn marked(value: &str, mark: Value) -> Value {
-    json!({"type": "text", "text": value, "marks": [mark]})
+    let mut node = text(value);
+    node["marks"] = Value::Array(vec![mark]);
+    node
 }
 
 fn paragraph(content: Vec<Value>) -> Value {
-    json!({"type": "paragraph", "content": content})
+    let mut node = json!({"type": "paragraph"});
+    node["content"] = Value::Array(content);
+    node
 }
 
 fn doc(content: Vec<Value>) -> Value {
-    json!({"type": "doc", "version": 1, "content": content})
+    let mut node = json!({"type": "doc", "version": 1});
+    node["content"] = Value::Array(content);
+    node
 }
 
 fn list(kind: &str, items: &[&str]) -> Value {
@@ -218,8 +233,8 @@ fn description(n: usize, summary: &str, users: &[User]) -> Value {
     let heading = |t: &str| json!({"type": "heading", "attrs": {"level": 2}, "content": [text(t)]});
     let code = json!({
         "type": "codeBlock",
-        "attrs": {"language": if n % 2 == 0 { "bash" } else { "python" }},
-        "content": [text(if n % 2 == 0 { "kubectl get pods -n prod | grep -v Running" } else { "print(len(events))" })],
+        "attrs": {"language": if n.is_multiple_of(2) { "bash" } else { "python" }},
+        "content": [text(if n.is_multiple_of(2) { "kubectl get pods -n prod | grep -v Running" } else { "print(len(events))" })],
     });
     let table = json!({"type": "table", "attrs": {"isNumberColumnEnabled": false, "layout": "default"}, "content": [
         {"type": "tableRow", "content": [

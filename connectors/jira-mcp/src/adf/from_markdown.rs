@@ -48,7 +48,13 @@ struct Frame {
 
 impl Frame {
     fn new(kind: Kind, ty: &'static str) -> Self {
-        Self { kind, ty, attrs: Map::new(), content: Vec::new(), text: String::new() }
+        Self {
+            kind,
+            ty,
+            attrs: Map::new(),
+            content: Vec::new(),
+            text: String::new(),
+        }
     }
 
     fn into_node(self) -> Value {
@@ -60,7 +66,10 @@ impl Frame {
                     node.insert("attrs".into(), Value::Object(self.attrs));
                 }
                 if !self.text.is_empty() {
-                    node.insert("content".into(), json!([{"type": "text", "text": self.text}]));
+                    node.insert(
+                        "content".into(),
+                        json!([{"type": "text", "text": self.text}]),
+                    );
                 }
             }
             Kind::Mention => {
@@ -91,7 +100,11 @@ enum Skip {
     Inline { depth: usize },
     /// After `<!--adf:…-->`: until the matching `<!--/adf-->`, or until the
     /// enclosing container ends (a damaged placeholder never eats its parent).
-    Block { depth: usize, open: usize, html: Option<String> },
+    Block {
+        depth: usize,
+        open: usize,
+        html: Option<String>,
+    },
 }
 
 /// An open inline mark, remembered so its end event pops the right one.
@@ -128,7 +141,10 @@ impl Builder {
         while self.stack.len() > 1 {
             self.pop_frame();
         }
-        self.stack.pop().map_or_else(|| json!({"type": "doc", "version": 1, "content": []}), Frame::into_node)
+        self.stack.pop().map_or_else(
+            || json!({"type": "doc", "version": 1, "content": []}),
+            Frame::into_node,
+        )
     }
 
     fn top(&mut self) -> &mut Frame {
@@ -167,7 +183,10 @@ impl Builder {
 
     /// Makes sure inline content has a paragraph to go into.
     fn ensure_inline(&mut self) {
-        if !matches!(self.top().kind, Kind::Inline | Kind::ImplicitParagraph | Kind::Mention) {
+        if !matches!(
+            self.top().kind,
+            Kind::Inline | Kind::ImplicitParagraph | Kind::Mention
+        ) {
             self.push_block(Kind::ImplicitParagraph, "paragraph", Map::new());
         }
     }
@@ -188,7 +207,9 @@ impl Builder {
         let content = &mut self.top().content;
         if let Some(prev) = content.last_mut()
             && prev.get("type").and_then(Value::as_str) == Some("text")
-            && prev.get("marks").map_or(marks.is_empty(), |m| m.as_array() == Some(&marks))
+            && prev
+                .get("marks")
+                .map_or(marks.is_empty(), |m| m.as_array() == Some(&marks))
             && prev.as_object().is_some_and(|o| o.len() <= 3)
             && let Some(Value::String(existing)) = prev.get_mut("text")
         {
@@ -361,7 +382,11 @@ impl Builder {
             }
             Tag::TableRow => self.stack.push(Frame::new(Kind::Blocks, "tableRow")),
             Tag::TableCell => {
-                let ty = if self.in_table_head { "tableHeader" } else { "tableCell" };
+                let ty = if self.in_table_head {
+                    "tableHeader"
+                } else {
+                    "tableCell"
+                };
                 self.stack.push(Frame::new(Kind::Cell, ty));
                 self.stack.push(Frame::new(Kind::Inline, "paragraph"));
             }
@@ -374,7 +399,12 @@ impl Builder {
             Tag::Subscript => {
                 self.open_mark(json!({"type": "subsup", "attrs": {"type": "sub"}}), None);
             }
-            Tag::Link { link_type, dest_url, title, .. } => {
+            Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                ..
+            } => {
                 if let Some(data) = dest_url.strip_prefix(INLINE_SCHEME)
                     && let Some(node) = decode_inline(data)
                 {
@@ -398,7 +428,9 @@ impl Builder {
                 };
                 self.open_mark(link_mark(href, &title), None);
             }
-            Tag::Image { dest_url, title, .. } => {
+            Tag::Image {
+                dest_url, title, ..
+            } => {
                 self.ensure_inline();
                 let len = self.top().content.len();
                 self.marks.push(OpenMark {
@@ -417,7 +449,12 @@ impl Builder {
 
     fn end(&mut self, tag: TagEnd) {
         match tag {
-            TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::BlockQuote(_) | TagEnd::List(_) | TagEnd::Table | TagEnd::TableRow => {
+            TagEnd::Paragraph
+            | TagEnd::Heading(_)
+            | TagEnd::BlockQuote(_)
+            | TagEnd::List(_)
+            | TagEnd::Table
+            | TagEnd::TableRow => {
                 self.close_implicit();
                 self.pop_frame();
             }
@@ -445,7 +482,11 @@ impl Builder {
                 self.pop_frame();
                 self.pop_frame();
             }
-            TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Superscript | TagEnd::Subscript => {
+            TagEnd::Emphasis
+            | TagEnd::Strong
+            | TagEnd::Strikethrough
+            | TagEnd::Superscript
+            | TagEnd::Subscript => {
                 self.close_mark(None);
             }
             TagEnd::Link => {
@@ -460,7 +501,11 @@ impl Builder {
                     && let Some((len, url)) = open.image_url
                     && self.top().content.len() == len
                 {
-                    self.marks.push(OpenMark { mark: open.mark, image_url: None, html_tag: None });
+                    self.marks.push(OpenMark {
+                        mark: open.mark,
+                        image_url: None,
+                        html_tag: None,
+                    });
                     self.push_text(&url, None);
                     self.marks.pop();
                 }
@@ -488,7 +533,11 @@ impl Builder {
             if let Some(node) = decode_comment(trimmed, BLOCK_OPEN) {
                 self.pending_attrs = None;
                 self.top().content.push(node);
-                self.skip = Some(Skip::Block { depth: 0, open: 1, html: None });
+                self.skip = Some(Skip::Block {
+                    depth: 0,
+                    open: 1,
+                    html: None,
+                });
                 return;
             }
         } else if trimmed == BLOCK_CLOSE {
@@ -502,7 +551,9 @@ impl Builder {
                 paragraph.content.push(json!({"type": "hardBreak"}));
             }
             if !line.is_empty() {
-                paragraph.content.push(json!({"type": "text", "text": line}));
+                paragraph
+                    .content
+                    .push(json!({"type": "text", "text": line}));
             }
         }
         if !paragraph.content.is_empty() {
@@ -512,7 +563,11 @@ impl Builder {
     }
 
     fn open_mark(&mut self, mark: Value, html_tag: Option<&'static str>) {
-        self.marks.push(OpenMark { mark, image_url: None, html_tag });
+        self.marks.push(OpenMark {
+            mark,
+            image_url: None,
+            html_tag,
+        });
     }
 
     /// Closes the innermost mark opened by markdown syntax (`tag == None`) or
@@ -533,7 +588,13 @@ impl Builder {
         let tag = html.trim().to_ascii_lowercase();
         let (closing, name) = match tag.strip_prefix("</") {
             Some(rest) => (true, rest.trim_end_matches('>').trim()),
-            None => (false, tag.trim_start_matches('<').trim_end_matches('>').trim_end_matches('/').trim()),
+            None => (
+                false,
+                tag.trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .trim_end_matches('/')
+                    .trim(),
+            ),
         };
         if name == "br" && !closing {
             self.push_inline_node(json!({"type": "hardBreak"}));

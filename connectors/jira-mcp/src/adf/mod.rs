@@ -285,7 +285,8 @@ fn is_plain_text_node(node: &Value) -> bool {
     node.as_object().is_some_and(|m| {
         m.get("type").and_then(Value::as_str) == Some("text")
             && m.get("text").is_some_and(Value::is_string)
-            && m.keys().all(|k| matches!(k.as_str(), "type" | "text" | "marks"))
+            && m.keys()
+                .all(|k| matches!(k.as_str(), "type" | "text" | "marks"))
     })
 }
 

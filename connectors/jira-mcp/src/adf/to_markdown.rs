@@ -180,7 +180,12 @@ fn readable_block(node: &Value) -> String {
         }
         "expand" | "nestedExpand" => {
             let mut title = String::new();
-            escape_text(attr_str(node, "title").unwrap_or(""), &mut title, false, false);
+            escape_text(
+                attr_str(node, "title").unwrap_or(""),
+                &mut title,
+                false,
+                false,
+            );
             let body = render_blocks(children(node));
             format!("**▸ {title}**\n\n{body}")
         }
@@ -235,7 +240,11 @@ fn readable_item_list(node: &Value) -> String {
                     _ => "Decision: ",
                 };
                 let mut line = format!("- {mark}");
-                escape_text(&plain::adf_to_plain_text(item), &mut line, false, true);
+                let text: String = children(item)
+                    .iter()
+                    .map(plain::adf_to_plain_text)
+                    .collect();
+                escape_text(&text, &mut line, false, true);
                 lines.push(line);
             }
         }
@@ -360,9 +369,9 @@ fn render_code_block(node: &Value) -> Option<String> {
         None | Some(Value::Null) => "",
         Some(Value::String(lang)) => {
             let safe = !lang.is_empty()
-                && lang
-                    .chars()
-                    .all(|c| !c.is_whitespace() && !c.is_control() && !matches!(c, '`' | '\\' | '&'));
+                && lang.chars().all(|c| {
+                    !c.is_whitespace() && !c.is_control() && !matches!(c, '`' | '\\' | '&')
+                });
             if !safe {
                 return None;
             }
@@ -425,10 +434,14 @@ fn render_list(node: &Value, ordered: bool, alternate: bool) -> Option<String> {
             out.push('\n');
         }
         out.push_str(&marker);
-        if !body.is_empty() {
+        if let Some((first, rest)) = body.split_once('\n') {
             out.push(' ');
-            let indent = " ".repeat(marker.len() + 1);
-            out.push_str(&prefix_lines(&body, &indent, ""));
+            out.push_str(first);
+            out.push('\n');
+            out.push_str(&prefix_lines(rest, &" ".repeat(marker.len() + 1), ""));
+        } else if !body.is_empty() {
+            out.push(' ');
+            out.push_str(&body);
         }
     }
     Some(out)
@@ -476,7 +489,10 @@ fn is_empty_paragraph(node: &Value) -> bool {
     node_type(node) == "paragraph"
         && children(node).is_empty()
         && attrs(node).is_none()
-        && node.as_object().is_some_and(|m| m.keys().all(|k| matches!(k.as_str(), "type" | "content" | "attrs")))
+        && node.as_object().is_some_and(|m| {
+            m.keys()
+                .all(|k| matches!(k.as_str(), "type" | "content" | "attrs"))
+        })
 }
 
 /// Whether a list starts in a way CommonMark lets interrupt a paragraph.
@@ -489,9 +505,11 @@ fn can_interrupt_paragraph(list: &Value) -> bool {
             .get("attrs")
             .and_then(|a| a.get("order"))
             .is_none_or(|o| o.as_u64() == Some(1));
-    let first_nonempty = children(list)
-        .first()
-        .is_some_and(|item| children(item).first().is_some_and(|b| !is_empty_paragraph(b)));
+    let first_nonempty = children(list).first().is_some_and(|item| {
+        children(item)
+            .first()
+            .is_some_and(|b| !is_empty_paragraph(b))
+    });
     starts_at_one && first_nonempty
 }
 
@@ -541,7 +559,10 @@ fn render_table(node: &Value) -> Option<String> {
 /// A mark Markdown can express.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Mark<'a> {
-    Link { href: &'a str, title: Option<&'a str> },
+    Link {
+        href: &'a str,
+        title: Option<&'a str>,
+    },
     Strong,
     Em,
     Strike,
@@ -568,7 +589,10 @@ impl Mark<'_> {
 /// One rendered unit of an inline sequence.
 #[derive(Debug)]
 enum Piece<'a> {
-    Text { text: &'a str, marks: Vec<Mark<'a>> },
+    Text {
+        text: &'a str,
+        marks: Vec<Mark<'a>>,
+    },
     Break,
     /// Already rendered Markdown (placeholders, mentions).
     Raw(String),
@@ -595,9 +619,9 @@ enum Mode {
 fn render_inline(nodes: &[Value], ctx: Ctx) -> Option<String> {
     let nodes = normalize_children(nodes);
     let pieces: Vec<Piece<'_>> = nodes.iter().map(to_piece).collect();
-    let needs_check = pieces
-        .iter()
-        .any(|p| !matches!(p, Piece::Text { marks, text } if marks.is_empty() && !text.contains('\0')));
+    let needs_check = pieces.iter().any(
+        |p| !matches!(p, Piece::Text { marks, text } if marks.is_empty() && !text.contains('\0')),
+    );
     if let Some(nice) = render_pieces(&pieces, ctx, Mode::Nice)
         && (!needs_check || verify(&nice, ctx, &nodes))
     {
@@ -653,7 +677,10 @@ fn to_piece(node: &Value) -> Piece<'_> {
                 return Piece::Raw(inline_placeholder(node));
             }
             out.sort_by_key(Mark::rank);
-            Piece::Text { text: text_of(node), marks: out }
+            Piece::Text {
+                text: text_of(node),
+                marks: out,
+            }
         }
         "hardBreak" if node.as_object().is_some_and(|m| m.len() == 1) => Piece::Break,
         "mention" => match mention_shortcut(node) {
@@ -694,7 +721,9 @@ fn native_mark(mark: &Value) -> Option<Mark<'_>> {
             let href = attrs.get("href")?.as_str()?;
             let title = match attrs.get("title") {
                 None => None,
-                Some(Value::String(t)) if !t.is_empty() && !t.contains(['\n', '\r']) => Some(t.as_str()),
+                Some(Value::String(t)) if !t.is_empty() && !t.contains(['\n', '\r']) => {
+                    Some(t.as_str())
+                }
                 Some(_) => return None,
             };
             if attrs.keys().any(|k| k != "href" && k != "title")
@@ -798,7 +827,9 @@ fn render_pieces(pieces: &[Piece<'_>], ctx: Ctx, mode: Mode) -> Option<String> {
             && let [Mark::Link { href, title: None }] = marks.as_slice()
             && text == href
             && is_autolink_safe(href)
-            && pieces.get(i + 1).is_none_or(|next| !next.marks().contains(&marks[0]))
+            && pieces
+                .get(i + 1)
+                .is_none_or(|next| !next.marks().contains(&marks[0]))
         {
             out.push('<');
             out.push_str(href);
@@ -808,7 +839,12 @@ fn render_pieces(pieces: &[Piece<'_>], ctx: Ctx, mode: Mode) -> Option<String> {
         }
         let mut to_open: Vec<&Mark<'_>> = want.into_iter().filter(|m| !stack.contains(m)).collect();
         // Marks that last longer open first (outermost), so fewer re-opens.
-        let run = |m: &Mark<'_>| pieces[i..].iter().take_while(|p| p.marks().contains(m)).count();
+        let run = |m: &Mark<'_>| {
+            pieces[i..]
+                .iter()
+                .take_while(|p| p.marks().contains(m))
+                .count()
+        };
         to_open.sort_by(|a, b| run(b).cmp(&run(a)).then(a.rank().cmp(&b.rank())));
         for m in to_open {
             open_mark(m, mode, &mut out);
@@ -917,7 +953,8 @@ fn write_destination(href: &str, out: &mut String) {
 }
 
 fn has_entity_like(s: &str) -> bool {
-    s.match_indices('&').any(|(i, _)| looks_like_entity(&s[i..]))
+    s.match_indices('&')
+        .any(|(i, _)| looks_like_entity(&s[i..]))
 }
 
 /// Whether `s` (starting with `&`) could be read as an entity reference.
@@ -925,7 +962,10 @@ fn looks_like_entity(s: &str) -> bool {
     let rest = &s[1..];
     let body: &str = rest.split(';').next().unwrap_or("");
     let body = body.strip_prefix('#').unwrap_or(body);
-    rest.contains(';') && !body.is_empty() && body.len() <= 32 && body.chars().all(|c| c.is_ascii_alphanumeric())
+    rest.contains(';')
+        && !body.is_empty()
+        && body.len() <= 32
+        && body.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 fn is_autolink_safe(href: &str) -> bool {
@@ -934,11 +974,15 @@ fn is_autolink_safe(href: &str) -> bool {
     };
     (2..=32).contains(&scheme.len())
         && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
-        && !rest.is_empty()
-        && href
+        && scheme
             .chars()
-            .all(|c| !c.is_whitespace() && !c.is_control() && !matches!(c, '<' | '>' | '\\' | '*' | '_' | '~'))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
+        && !rest.is_empty()
+        && href.chars().all(|c| {
+            !c.is_whitespace()
+                && !c.is_control()
+                && !matches!(c, '<' | '>' | '\\' | '*' | '_' | '~')
+        })
         && !has_entity_like(href)
 }
 
@@ -983,7 +1027,11 @@ enum LineStart {
 /// Escapes text for an inline position that is neither at line start nor end
 /// unless stated.
 fn escape_text(text: &str, out: &mut String, line_start: bool, line_end: bool) {
-    let start = if line_start { LineStart::Block } else { LineStart::No };
+    let start = if line_start {
+        LineStart::Block
+    } else {
+        LineStart::No
+    };
     escape_text_at(text, out, start, line_end, false);
 }
 
@@ -997,7 +1045,11 @@ fn escape_text_at(text: &str, out: &mut String, start: LineStart, line_end: bool
         chars.iter().take_while(|c| matches!(c, ' ' | '\t')).count()
     };
     let trail_from = if line_end {
-        let t = chars[lead..].iter().rev().take_while(|c| matches!(c, ' ' | '\t')).count();
+        let t = chars[lead..]
+            .iter()
+            .rev()
+            .take_while(|c| matches!(c, ' ' | '\t'))
+            .count();
         chars.len() - t
     } else {
         chars.len()
@@ -1015,7 +1067,10 @@ fn escape_text_at(text: &str, out: &mut String, start: LineStart, line_end: bool
         let next = chars.get(i + 1).copied();
         let escape = match c {
             '\\' | '`' | '*' | '[' | ']' | '<' | '|' | '~' => true,
-            '_' => !(prev.is_some_and(char::is_alphanumeric) && next.is_some_and(char::is_alphanumeric)),
+            '_' => {
+                !(prev.is_some_and(char::is_alphanumeric)
+                    && next.is_some_and(char::is_alphanumeric))
+            }
             '&' => looks_like_entity(rest),
             '#' => heading || (block_start && i == 0),
             '>' | '-' | '+' | '=' => block_start && i == 0,

@@ -79,13 +79,23 @@ fn block_to_wiki(node: &Value) -> String {
             for row in children(node) {
                 let mut line = String::new();
                 for cell in children(row) {
-                    let sep = if node_type(cell) == "tableHeader" { "||" } else { "|" };
+                    let sep = if node_type(cell) == "tableHeader" {
+                        "||"
+                    } else {
+                        "|"
+                    };
                     line.push_str(sep);
-                    let text = blocks_to_wiki(children(cell)).replace("\n\n", " \\\\ ").replace('\n', " \\\\ ");
+                    let text = blocks_to_wiki(children(cell))
+                        .replace("\n\n", " \\\\ ")
+                        .replace('\n', " \\\\ ");
                     line.push_str(if text.is_empty() { " " } else { &text });
                 }
                 if let Some(last) = children(row).last() {
-                    line.push_str(if node_type(last) == "tableHeader" { "||" } else { "|" });
+                    line.push_str(if node_type(last) == "tableHeader" {
+                        "||"
+                    } else {
+                        "|"
+                    });
                 }
                 rows.push(line);
             }
@@ -99,12 +109,19 @@ fn block_to_wiki(node: &Value) -> String {
                 "info" => "info",
                 _ => "panel",
             };
-            format!("{{{macro_name}}}\n{}\n{{{macro_name}}}", blocks_to_wiki(children(node)))
+            format!(
+                "{{{macro_name}}}\n{}\n{{{macro_name}}}",
+                blocks_to_wiki(children(node))
+            )
         }
         "expand" | "nestedExpand" => {
             let title = attr_str(node, "title").unwrap_or("");
             let body = blocks_to_wiki(children(node));
-            if title.is_empty() { body } else { format!("*{}*\n\n{body}", escape_wiki(title, false)) }
+            if title.is_empty() {
+                body
+            } else {
+                format!("*{}*\n\n{body}", escape_wiki(title, false))
+            }
         }
         "mediaSingle" | "mediaGroup" => children(node)
             .iter()
@@ -140,7 +157,11 @@ fn block_to_wiki(node: &Value) -> String {
 }
 
 fn list_to_wiki(list: &Value, prefix: &str, out: &mut String) {
-    let marker = if node_type(list) == "orderedList" { '#' } else { '*' };
+    let marker = if node_type(list) == "orderedList" {
+        '#'
+    } else {
+        '*'
+    };
     let prefix = format!("{prefix}{marker}");
     for item in children(list) {
         if !out.is_empty() {
@@ -244,7 +265,10 @@ fn escape_wiki(text: &str, line_start: bool) -> String {
             '#' => i == 0 && line_start,
             _ => false,
         };
-        if escape && !(c == '-' && chars.get(i + 1) == Some(&' ') && i > 0) && !(c == '?' && chars.get(i + 1) != Some(&'?')) {
+        if escape
+            && !(c == '-' && chars.get(i + 1) == Some(&' ') && i > 0)
+            && !(c == '?' && chars.get(i + 1) != Some(&'?'))
+        {
             out.push('\\');
         }
         out.push(c);
@@ -324,7 +348,11 @@ fn parse_blocks(lines: &[&str], pos: &mut usize, terminator: Option<&str>) -> Ve
                         "panel" => "info",
                         other => other,
                     };
-                    blocks.push(container("panel", Some(json!({"panelType": panel_type})), inner));
+                    blocks.push(container(
+                        "panel",
+                        Some(json!({"panelType": panel_type})),
+                        inner,
+                    ));
                 }
                 _ => paragraph.push(line),
             }
@@ -433,9 +461,14 @@ fn parse_list(lines: &[&str], pos: &mut usize, depth: usize) -> Value {
         }
         if prefix.len() > depth {
             let nested = parse_list(lines, pos, depth + 1);
-            match items.last_mut().and_then(|i| i.get_mut("content")).and_then(Value::as_array_mut) {
+            match items
+                .last_mut()
+                .and_then(|i| i.get_mut("content"))
+                .and_then(Value::as_array_mut)
+            {
                 Some(content) => content.push(nested),
-                None => items.push(json!({"type": "listItem", "content": [{"type": "paragraph"}, nested]})),
+                None => items
+                    .push(json!({"type": "listItem", "content": [{"type": "paragraph"}, nested]})),
             }
             continue;
         }
@@ -447,7 +480,11 @@ fn parse_list(lines: &[&str], pos: &mut usize, depth: usize) -> Value {
         let para = container("paragraph", None, parse_inline(line[prefix.len()..].trim()));
         items.push(json!({"type": "listItem", "content": [para]}));
     }
-    container(if ordered { "orderedList" } else { "bulletList" }, None, items)
+    container(
+        if ordered { "orderedList" } else { "bulletList" },
+        None,
+        items,
+    )
 }
 
 fn parse_table(lines: &[&str], pos: &mut usize) -> Value {
@@ -467,7 +504,11 @@ fn parse_table(lines: &[&str], pos: &mut usize) -> Value {
             let text = rest[..end].trim();
             rest = &rest[end..];
             let para = container("paragraph", None, parse_inline(text));
-            cells.push(container(if header { "tableHeader" } else { "tableCell" }, None, vec![para]));
+            cells.push(container(
+                if header { "tableHeader" } else { "tableCell" },
+                None,
+                vec![para],
+            ));
         }
         rows.push(container("tableRow", None, cells));
     }
@@ -494,13 +535,23 @@ fn find_cell_end(s: &str) -> usize {
 /// Parses wiki inline markup into ADF inline nodes.
 fn parse_inline(text: &str) -> Vec<Value> {
     let chars: Vec<char> = text.chars().collect();
-    let mut parser = InlineParser { chars: &chars, out: Vec::new(), no_close_after: [usize::MAX; 6] };
+    let mut parser = InlineParser {
+        chars: &chars,
+        out: Vec::new(),
+        no_close_after: [usize::MAX; 6],
+    };
     parser.run(0, chars.len(), &[]);
     parser.out
 }
 
-const SIMPLE_MARKS: [(char, &str); 6] =
-    [('*', "strong"), ('_', "em"), ('-', "strike"), ('+', "underline"), ('^', "sup"), ('~', "sub")];
+const SIMPLE_MARKS: [(char, &str); 6] = [
+    ('*', "strong"),
+    ('_', "em"),
+    ('-', "strike"),
+    ('+', "underline"),
+    ('^', "sup"),
+    ('~', "sub"),
+];
 
 #[derive(Debug)]
 struct InlineParser<'a> {
@@ -518,7 +569,10 @@ impl InlineParser<'_> {
         }
         if let Some(last) = self.out.last_mut()
             && node_type(last) == "text"
-            && last.get("marks").and_then(Value::as_array).map_or(marks.is_empty(), |m| m == marks)
+            && last
+                .get("marks")
+                .and_then(Value::as_array)
+                .map_or(marks.is_empty(), |m| m == marks)
             && let Some(Value::String(s)) = last.get_mut("text")
         {
             s.push_str(text);
@@ -572,7 +626,8 @@ impl InlineParser<'_> {
                 continue;
             }
             // {{monospace}}
-            if c == '{' && chars.get(i + 1) == Some(&'{')
+            if c == '{'
+                && chars.get(i + 1) == Some(&'{')
                 && let Some(close) = self.find(i + 2, end, "}}")
             {
                 self.push_text(&std::mem::take(&mut text), marks);
@@ -582,7 +637,8 @@ impl InlineParser<'_> {
                 continue;
             }
             // {color:x}…{color}
-            if c == '{' && chars[i..end].starts_with(&['{', 'c', 'o', 'l', 'o', 'r', ':'])
+            if c == '{'
+                && chars[i..end].starts_with(&['{', 'c', 'o', 'l', 'o', 'r', ':'])
                 && let Some(open_end) = self.find(i, end, "}")
                 && let Some(close) = self.find(open_end + 1, end, "{color}")
             {
@@ -601,7 +657,9 @@ impl InlineParser<'_> {
                 self.push_text(&std::mem::take(&mut text), marks);
                 if let Some(user) = inner.strip_prefix('~') {
                     let id = user.strip_prefix("accountid:").unwrap_or(user);
-                    self.out.push(json!({"type": "mention", "attrs": {"id": id, "text": format!("@{id}")}}));
+                    self.out.push(
+                        json!({"type": "mention", "attrs": {"id": id, "text": format!("@{id}")}}),
+                    );
                 } else {
                     let (label, href) = match inner.rsplit_once('|') {
                         Some((label, href)) => (label.to_owned(), href.trim().to_owned()),
@@ -613,12 +671,20 @@ impl InlineParser<'_> {
                         self.push_text(&href, &marks);
                     } else {
                         let sub: Vec<char> = label.chars().collect();
-                        let mut nested = InlineParser { chars: &sub, out: Vec::new(), no_close_after: [usize::MAX; 6] };
+                        let mut nested = InlineParser {
+                            chars: &sub,
+                            out: Vec::new(),
+                            no_close_after: [usize::MAX; 6],
+                        };
                         nested.run(0, sub.len(), &marks);
                         for node in nested.out {
                             match node.get("text").and_then(Value::as_str) {
                                 Some(t) if node_type(&node) == "text" => {
-                                    let node_marks = node.get("marks").and_then(Value::as_array).cloned().unwrap_or_default();
+                                    let node_marks = node
+                                        .get("marks")
+                                        .and_then(Value::as_array)
+                                        .cloned()
+                                        .unwrap_or_default();
                                     self.push_text(t, &node_marks);
                                 }
                                 _ => self.out.push(node),

@@ -1,6 +1,7 @@
 //! Toolset `issues`: find, read, create, edit, assign and delete issues.
 
-use connector_kit::confirm::{Effect, Gate, WriteFailure, WriteOutcome, WritePlan};
+use connector_kit::UpstreamError;
+use connector_kit::confirm::{Confirmed, Effect, Gate, WriteFailure, WriteOutcome, WritePlan};
 use connector_kit::text::{clip, sanitize};
 use rmcp::handler::server::tool::schema_for_output;
 use rmcp::handler::server::wrapper::{Json, Parameters};
@@ -485,38 +486,8 @@ impl Jira {
             .kit
             .guard
             .execute(confirmed, async |c| {
-                let label = correlation_label(c.idempotency_key());
-                let mut fields = fields.clone();
-                let labels: Vec<&str> = args
-                    .labels
-                    .iter()
-                    .map(String::as_str)
-                    .chain([label.as_str()])
-                    .collect();
-                fields.insert("labels".into(), json!(labels));
-                let created = match self
-                    .client
-                    .create_issue(c, &project, &issue_type.id, &fields)
+                self.create_exactly_once(c, &project, &issue_type.id, fields, &args.labels)
                     .await
-                {
-                    Ok(created) => Ok((created, false)),
-                    // The answer was lost: Jira may have created it. Look it up
-                    // by its label rather than create it twice.
-                    Err(e) if !e.nothing_written() => {
-                        match find_by_label(&self.client, &project, &label).await {
-                            Some(found) => Ok((found, true)),
-                            None => Err(e),
-                        }
-                    }
-                    Err(e) => Err(e),
-                }?;
-                Ok(IssueRef {
-                    url: self.client.browse_url(&created.0.key),
-                    key: created.0.key,
-                    id: created.0.id,
-                    correlation_label: Some(label),
-                    recovered: created.1,
-                })
             })
             .await;
         Ok(match result {
@@ -733,6 +704,43 @@ impl Jira {
 }
 
 impl Jira {
+    /// Creates the issue with a correlation label derived from the
+    /// confirmation's idempotency key. If the answer is lost after Jira may
+    /// have committed (a dropped connection, a 5xx), the issue is looked up
+    /// by that label instead of being created a second time.
+    async fn create_exactly_once(
+        &self,
+        confirmed: &Confirmed,
+        project: &str,
+        issue_type_id: &str,
+        mut fields: Map<String, Value>,
+        labels: &[String],
+    ) -> Result<IssueRef, UpstreamError> {
+        let label = correlation_label(confirmed.idempotency_key());
+        let mut all_labels = labels.to_vec();
+        all_labels.push(label.clone());
+        fields.insert("labels".into(), json!(all_labels));
+        let (created, recovered) = match self
+            .client
+            .create_issue(confirmed, project, issue_type_id, &fields)
+            .await
+        {
+            Ok(created) => (created, false),
+            Err(e) if e.nothing_written() => return Err(e),
+            Err(e) => match find_by_label(&self.client, project, &label).await {
+                Some(found) => (found, true),
+                None => return Err(e),
+            },
+        };
+        Ok(IssueRef {
+            url: self.client.browse_url(&created.key),
+            key: created.key,
+            id: created.id,
+            correlation_label: Some(label),
+            recovered,
+        })
+    }
+
     /// The JSON Jira expects for a user: `accountId` on Cloud, `name` on DC.
     pub(crate) fn user_ref(&self, id: &str) -> Value {
         match self.client.deployment() {

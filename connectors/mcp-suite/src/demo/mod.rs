@@ -37,7 +37,7 @@ pub const INSPECTOR: &str = "@modelcontextprotocol/inspector@2.12.0";
 pub trait Part: Send + Sync {
     /// The connector's name (its registry name and TOML table).
     fn connector(&self) -> &'static str;
-    /// `(label, URL)` of the mock, for the banner.
+    /// The mock's base URL, for the banner.
     fn mock_url(&self) -> String;
     /// The connector's config table, pointing at the mock.
     fn section(&self) -> toml::Table;
@@ -84,9 +84,9 @@ impl Tour {
         }
     }
 
-    /// `label: <short JSON>` (cut at ~100 characters).
+    /// `label: <short JSON>` (cut at ~140 characters).
     pub fn json(&self, label: &str, value: &Value) {
-        self.say(format!("{label}: {}", excerpt(value, 100)));
+        self.say(format!("{label}: {}", excerpt(value, 140)));
     }
 
     /// Steps taken so far.
@@ -172,7 +172,7 @@ pub async fn run(mut kit: KitArgs, no_serve: bool) -> anyhow::Result<ExitCode> {
         stop.clone().cancelled_owned(),
     ));
     for (name, url) in &endpoints {
-        println!("  {name:<17} {url}");
+        println!("  endpoint {name:<8} {url}");
     }
 
     println!("\nThe incident workflow, through a real MCP client over streamable HTTP:");

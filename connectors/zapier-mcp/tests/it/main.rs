@@ -3,6 +3,7 @@
 
 mod auth;
 mod confirm;
+mod docs;
 mod faults;
 mod tools;
 

@@ -57,7 +57,7 @@ pub(crate) async fn get(
 pub(crate) async fn create(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Response {
     let body = match json_body(&body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let base = base_url(&headers);
     ctx.jira
@@ -75,7 +75,7 @@ pub(crate) async fn create(State(ctx): State<Ctx>, headers: HeaderMap, body: Byt
                 )
                     .into_response()
             }
-            Err(refusal) => rejected(refusal),
+            Err(refusal) => rejected(&refusal),
         })
 }
 
@@ -88,7 +88,7 @@ pub(crate) async fn edit(
 ) -> Response {
     let body = match json_body(&body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let params = Params::parse(uri.query());
     let base = base_url(&headers);
@@ -97,7 +97,7 @@ pub(crate) async fn edit(
             return issue_not_found();
         };
         if let Err(refusal) = write::edit(store, ctx.api, index, &body) {
-            return rejected(refusal);
+            return rejected(&refusal);
         }
         if params.get("returnIssue") == Some("true") {
             let renderer = Renderer {
@@ -135,7 +135,7 @@ pub(crate) async fn assign(
 ) -> Response {
     let body = match json_body(&body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     ctx.jira.with(|store| {
         let Some(index) = store.find_issue(&key) else {
@@ -143,7 +143,7 @@ pub(crate) async fn assign(
         };
         match write::assign(store, index, &body) {
             Ok(()) => StatusCode::NO_CONTENT.into_response(),
-            Err(refusal) => rejected(refusal),
+            Err(refusal) => rejected(&refusal),
         }
     })
 }
@@ -157,11 +157,11 @@ pub(crate) async fn comments(
     let params = Params::parse(uri.query());
     let start_at = match params.number("startAt", 0) {
         Ok(n) => n,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let max_results = match params.number("maxResults", DEFAULT_COMMENT_PAGE) {
         Ok(n) => n.min(5000),
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let newest_first = match params.get("orderBy") {
         None | Some("created" | "+created") => false,
@@ -219,7 +219,7 @@ pub(crate) async fn add_comment(
 ) -> Response {
     let body = match json_body(&body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let base = base_url(&headers);
     ctx.jira.with(|store| {
@@ -237,7 +237,7 @@ pub(crate) async fn add_comment(
                 let comment = renderer.comment(issue, &issue.comments[position], false);
                 (StatusCode::CREATED, Json(comment)).into_response()
             }
-            Err(refusal) => rejected(refusal),
+            Err(refusal) => rejected(&refusal),
         }
     })
 }
@@ -337,7 +337,7 @@ pub(crate) async fn transition(
 ) -> Response {
     let body = match json_body(&body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     ctx.jira.with(|store| {
         let Some(index) = store.find_issue(&key) else {
@@ -345,7 +345,7 @@ pub(crate) async fn transition(
         };
         match write::transition(store, ctx.api, index, &body) {
             Ok(()) => StatusCode::NO_CONTENT.into_response(),
-            Err(refusal) => rejected(refusal),
+            Err(refusal) => rejected(&refusal),
         }
     })
 }
@@ -400,7 +400,7 @@ pub(crate) async fn set_property(
 ) -> Response {
     let value = match json_body(&body) {
         Ok(value) => value,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     if property.is_empty() || property.len() > 255 {
         return jira_error(

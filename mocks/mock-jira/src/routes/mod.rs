@@ -124,8 +124,30 @@ pub(crate) fn jira_error(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
+/// An error answered with Jira's error body; small enough to travel in a `Result`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: &str) -> Self {
+        Self {
+            status,
+            message: message.to_owned(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        jira_error(self.status, &self.message)
+    }
+}
+
 /// A refused write as a 400.
-pub(crate) fn rejected(rejected: Rejected) -> Response {
+pub(crate) fn rejected(rejected: &Rejected) -> Response {
     (
         StatusCode::BAD_REQUEST,
         axum::Json(json!({"errorMessages": rejected.messages, "errors": rejected.errors})),
@@ -141,15 +163,15 @@ pub(crate) fn issue_not_found() -> Response {
 }
 
 /// Parses a JSON request body the way Jira complains about it.
-pub(crate) fn json_body(body: &Bytes) -> Result<Value, Response> {
+pub(crate) fn json_body(body: &Bytes) -> Result<Value, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(jira_error(
+        return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "No content to map to Object due to end of input",
         ));
     }
     serde_json::from_slice(body).map_err(|_| {
-        jira_error(
+        ApiError::new(
             StatusCode::BAD_REQUEST,
             "Invalid request payload. Refer to the REST API documentation and try again.",
         )
@@ -194,7 +216,7 @@ impl Params {
     }
 
     /// A non-negative integer parameter, or Jira's 400 when it is not one.
-    pub fn number(&self, name: &str, default: usize) -> Result<usize, Response> {
+    pub fn number(&self, name: &str, default: usize) -> Result<usize, ApiError> {
         match self.get(name) {
             None | Some("") => Ok(default),
             Some(raw) => raw
@@ -202,7 +224,7 @@ impl Params {
                 .ok()
                 .map(|n| n.max(0) as usize)
                 .ok_or_else(|| {
-                    jira_error(
+                    ApiError::new(
                         StatusCode::BAD_REQUEST,
                         &format!(
                             "The value '{raw}' is not a valid number for the parameter '{name}'."

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{Ctx, DEFAULT_PAGE, MAX_PAGE, Params, base_url, jira_error};
+use super::{ApiError, Ctx, DEFAULT_PAGE, MAX_PAGE, Params, base_url, jira_error};
 use crate::model::{self, Project};
 use crate::render::{Api, ISSUE_FIELDS, Renderer};
 use crate::state::Store;
@@ -96,11 +96,11 @@ pub(crate) async fn search(State(ctx): State<Ctx>, uri: Uri, headers: HeaderMap)
     let params = Params::parse(uri.query());
     let start_at = match params.number("startAt", 0) {
         Ok(n) => n,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let max_results = match params.number("maxResults", DEFAULT_PAGE) {
         Ok(n) => n.min(MAX_PAGE),
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let query = params.get("query").unwrap_or("").to_lowercase();
     let keys: Vec<String> = params
@@ -204,11 +204,11 @@ pub(crate) async fn get(
 }
 
 /// Paging for the createmeta endpoints: `(startAt, maxResults)` or the 400.
-fn createmeta_page(params: &Params) -> Result<(usize, usize), Response> {
+fn createmeta_page(params: &Params) -> Result<(usize, usize), ApiError> {
     let start_at = params.number("startAt", 0)?;
     let max_results = params.number("maxResults", DEFAULT_PAGE)?;
     if max_results > CREATEMETA_MAX {
-        return Err(jira_error(
+        return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             &format!("Parameter 'maxResults' must not exceed the limit '{CREATEMETA_MAX}'"),
         ));
@@ -254,7 +254,7 @@ pub(crate) async fn createmeta_types(
 ) -> Response {
     let (start_at, max_results) = match createmeta_page(&Params::parse(uri.query())) {
         Ok(page) => page,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let base = base_url(&headers);
     ctx.jira.with(|store| {
@@ -291,7 +291,7 @@ pub(crate) async fn createmeta_fields(
 ) -> Response {
     let (start_at, max_results) = match createmeta_page(&Params::parse(uri.query())) {
         Ok(page) => page,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let base = base_url(&headers);
     ctx.jira.with(|store| {

@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use super::{Ctx, DEFAULT_PAGE, Params, base_url, jira_error, json_body, page_size};
+use super::{ApiError, Ctx, DEFAULT_PAGE, Params, base_url, jira_error, json_body, page_size};
 use crate::render::{Expand, FieldSelection, Renderer};
 
 /// `/rest/api/3/search` was removed from Jira Cloud: always `410 Gone`.
@@ -34,7 +34,7 @@ struct SearchRequest {
     next_page_token: Option<String>,
 }
 
-fn from_params(params: &Params) -> Result<SearchRequest, Response> {
+fn from_params(params: &Params) -> Result<SearchRequest, ApiError> {
     Ok(SearchRequest {
         jql: params.get("jql").unwrap_or("").to_owned(),
         start_at: params.number("startAt", 0)?,
@@ -45,7 +45,7 @@ fn from_params(params: &Params) -> Result<SearchRequest, Response> {
     })
 }
 
-fn from_body(body: &Bytes) -> Result<SearchRequest, Response> {
+fn from_body(body: &Bytes) -> Result<SearchRequest, ApiError> {
     let body = json_body(body)?;
     let strings = |value: Option<&Value>| -> Vec<String> {
         match value {
@@ -58,11 +58,11 @@ fn from_body(body: &Bytes) -> Result<SearchRequest, Response> {
             _ => Vec::new(),
         }
     };
-    let number = |name: &str, default: usize| -> Result<usize, Response> {
+    let number = |name: &str, default: usize| -> Result<usize, ApiError> {
         match body.get(name) {
             None | Some(Value::Null) => Ok(default),
             Some(value) => value.as_u64().map(|n| n as usize).ok_or_else(|| {
-                jira_error(
+                ApiError::new(
                     StatusCode::BAD_REQUEST,
                     &format!("'{name}' must be a non-negative integer."),
                 )
@@ -113,16 +113,16 @@ fn run(
     start_at: usize,
     default_fields: &str,
     require_bound: bool,
-) -> Result<(Vec<Value>, usize), Response> {
+) -> Result<(Vec<Value>, usize), ApiError> {
     let base = base_url(headers);
     let selection = FieldSelection::parse(&request.fields, default_fields);
     let expand = Expand::parse(&request.expand);
     ctx.jira.with(|store| {
         let query = store
             .parse_jql(&request.jql)
-            .map_err(|e| jira_error(StatusCode::BAD_REQUEST, &e.0))?;
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, &e.0))?;
         if require_bound && !query.is_bounded() {
-            return Err(jira_error(
+            return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "Unbounded JQL queries are not allowed here. Please add a search restriction to your query.",
             ));
@@ -166,7 +166,7 @@ fn enhanced(ctx: &Ctx, headers: &HeaderMap, request: &SearchRequest) -> Response
             }
             Json(body).into_response()
         }
-        Err(response) => response,
+        Err(error) => error.into_response(),
     }
 }
 
@@ -180,7 +180,7 @@ fn offset_paged(ctx: &Ctx, headers: &HeaderMap, request: &SearchRequest) -> Resp
             "issues": issues,
         }))
         .into_response(),
-        Err(response) => response,
+        Err(error) => error.into_response(),
     }
 }
 
@@ -191,7 +191,7 @@ pub(crate) async fn search_jql_get(
 ) -> Response {
     match from_params(&Params::parse(uri.query())) {
         Ok(request) => enhanced(&ctx, &headers, &request),
-        Err(response) => response,
+        Err(error) => error.into_response(),
     }
 }
 
@@ -202,7 +202,7 @@ pub(crate) async fn search_jql_post(
 ) -> Response {
     match from_body(&body) {
         Ok(request) => enhanced(&ctx, &headers, &request),
-        Err(response) => response,
+        Err(error) => error.into_response(),
     }
 }
 
@@ -213,7 +213,7 @@ pub(crate) async fn search_v2_get(
 ) -> Response {
     match from_params(&Params::parse(uri.query())) {
         Ok(request) => offset_paged(&ctx, &headers, &request),
-        Err(response) => response,
+        Err(error) => error.into_response(),
     }
 }
 
@@ -224,7 +224,7 @@ pub(crate) async fn search_v2_post(
 ) -> Response {
     match from_body(&body) {
         Ok(request) => offset_paged(&ctx, &headers, &request),
-        Err(response) => response,
+        Err(error) => error.into_response(),
     }
 }
 

@@ -105,11 +105,11 @@ fn user_page(
 ) -> Response {
     let start_at = match params.number("startAt", 0) {
         Ok(n) => n,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let max_results = match params.number("maxResults", DEFAULT_PAGE) {
         Ok(n) => n.min(1000),
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let base = base_url(headers);
     ctx.jira.with(|store| {

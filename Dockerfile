@@ -1,0 +1,39 @@
+# syntax=docker/dockerfile:1
+#
+# Every binary of the workspace in one slim image; docker-compose.yml picks
+# the command per service (there is no ENTRYPOINT).
+#
+#   docker build -t mcp-connectors:local .
+#   docker run --rm mcp-connectors:local zapier-mcp --help
+
+ARG RUST_VERSION=1.95
+
+FROM rust:${RUST_VERSION}-slim-bookworm AS builder
+WORKDIR /src
+# The binaries to build and ship. When jira-mcp and mock-jira land, add them
+# here ("... jira-mcp mock-jira"); nothing else in this file changes.
+ARG BINARIES="mcp-suite zapier-mcp mock-zapier"
+COPY . .
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/usr/local/cargo/git \
+    --mount=type=cache,target=/src/target \
+    set -eux; \
+    bins=""; for b in $BINARIES; do bins="$bins --bin $b"; done; \
+    cargo build --release --locked $bins; \
+    mkdir -p /out; \
+    for b in $BINARIES; do cp "target/release/$b" /out/; done
+
+FROM debian:bookworm-slim AS runtime
+# ca-certificates: TLS roots for the real upstreams. Health checks use
+# `mcp-suite healthcheck URL`, so no curl is needed.
+RUN set -eux; \
+    apt-get update; \
+    apt-get install -y --no-install-recommends ca-certificates; \
+    rm -rf /var/lib/apt/lists/*; \
+    useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin mcp
+COPY --from=builder /out/ /usr/local/bin/
+USER 10001:10001
+ENV RUST_LOG=info
+# mcp-suite, zapier-mcp, mock-zapier (see docker-compose.yml)
+EXPOSE 8931 8101 9101
+CMD ["mcp-suite", "--help"]

@@ -1,0 +1,111 @@
+//! `mcp-suite serve` with a config file: each connector at `/<name>/mcp`,
+//! health and metrics beside them.
+
+use connector_testkit::{Client, ClientOptions, HttpServer};
+use serde_json::json;
+
+use crate::{BIN, Config, hooks_for, run};
+
+#[tokio::test]
+async fn serves_zapier_at_its_path_from_a_config_file() {
+    let (mock, _kit, zapier) = mock_zapier::spawn_with_handles(Default::default())
+        .await
+        .unwrap();
+    let cfg = Config::new(
+        "max_tier = 3\n[zapier]\nhooks = \"hooks.toml\"\n",
+        Some(&hooks_for(mock.url())),
+    );
+    let server = HttpServer::start(
+        BIN,
+        &["--config", cfg.path(), "--listen", "127.0.0.1:0", "serve"],
+        &[],
+    )
+    .await
+    .unwrap();
+    assert!(server.url.ends_with("/zapier/mcp"), "{}", server.url);
+
+    let client = Client::http(&server.url, None, ClientOptions::default())
+        .await
+        .unwrap();
+    let tools = client.list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    for t in ["list_hooks", "trigger_hook", "list_deliveries"] {
+        assert!(names.contains(&t), "{names:?}");
+    }
+    let hooks = client.call("list_hooks", json!({})).await.unwrap();
+    assert_eq!(hooks.structured["hooks"][0]["name"], "page-oncall");
+    let (_, done) = client
+        .call_confirmed(
+            "trigger_hook",
+            json!({"hook": "page-oncall", "payload": {"x": 1}}),
+        )
+        .await
+        .unwrap();
+    assert!(!done.is_error, "{}", done.text);
+    assert_eq!(zapier.deliveries().len(), 1);
+
+    let base = server.url.trim_end_matches("/zapier/mcp").to_owned();
+    let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert!(health.status().is_success());
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("zapier"), "{metrics}");
+    // The container health check needs no curl.
+    let probe = run(&["healthcheck", &format!("{base}/healthz")]).await;
+    assert!(probe.status.success());
+    let probe = run(&["healthcheck", &format!("{base}/nope")]).await;
+    assert!(!probe.status.success());
+    // Unknown paths are not served.
+    let other = reqwest::get(format!("{base}/mcp")).await.unwrap();
+    assert_eq!(other.status(), 404);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn static_tokens_guard_every_endpoint() {
+    let mock = mock_zapier::spawn(Default::default()).await.unwrap();
+    let hash = connector_auth_hash("s3cret-token");
+    let cfg = Config::new(
+        "auth = \"tokens\"\nauth_tokens_file = \"tokens.toml\"\n[zapier]\nhooks = \"hooks.toml\"\n",
+        Some(&hooks_for(mock.url())),
+    );
+    std::fs::write(
+        cfg.dir.path().join("tokens.toml"),
+        format!("[[token]]\nsha256 = \"{hash}\"\nprincipal = \"ops\"\nscopes = [\"*\"]\n"),
+    )
+    .unwrap();
+    let server = HttpServer::start(BIN, &["--config", cfg.path(), "--listen", "127.0.0.1:0"], &[])
+        .await
+        .unwrap();
+    assert!(
+        Client::http(&server.url, None, ClientOptions::default())
+            .await
+            .is_err(),
+        "no token must be refused"
+    );
+    let client = Client::http(&server.url, Some("s3cret-token"), ClientOptions::default())
+        .await
+        .unwrap();
+    assert!(!client.list_all_tools().await.unwrap().is_empty());
+    server.stop().await;
+}
+
+fn connector_auth_hash(token: &str) -> String {
+    let out = std::process::Command::new(BIN)
+        .arg("hash-token")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(token.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
