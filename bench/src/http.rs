@@ -65,11 +65,7 @@ impl McpHttp {
     pub async fn call(&self, id: u64, tool: &str, args: &Value) -> anyhow::Result<Duration> {
         let start = Instant::now();
         let r = self
-            .request(
-                id,
-                "tools/call",
-                json!({"name": tool, "arguments": args}),
-            )
+            .request(id, "tools/call", json!({"name": tool, "arguments": args}))
             .await?;
         let elapsed = start.elapsed();
         if r["isError"].as_bool() == Some(true) {

@@ -40,9 +40,7 @@ impl Machine {
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "unknown (rustc not on PATH)".into());
         Machine {
-            date: chrono::Utc::now()
-                .format("%Y-%m-%d %H:%M UTC")
-                .to_string(),
+            date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
             nproc: std::thread::available_parallelism().map_or(1, |n| n.get()),
             cpu_model,
             mem_total_mib,

@@ -83,7 +83,10 @@ fn main() -> anyhow::Result<()> {
     let settings = Settings {
         quick,
         spawns: args.spawns.unwrap_or(if quick { 30 } else { 100 }).max(30),
-        soak_secs: args.soak_secs.unwrap_or(if quick { 10 } else { 300 }).max(1),
+        soak_secs: args
+            .soak_secs
+            .unwrap_or(if quick { 10 } else { 300 })
+            .max(1),
         throughput_secs: args
             .throughput_secs
             .unwrap_or(if quick { 1.0 } else { 5.0 })
@@ -163,7 +166,11 @@ fn main() -> anyhow::Result<()> {
     md.push_str(&format!(
         "- mode: {mode} (`bench {}`); connectors: {}\n",
         std::env::args().skip(1).collect::<Vec<_>>().join(" "),
-        selected.iter().map(|t| t.binary).collect::<Vec<_>>().join(", ")
+        selected
+            .iter()
+            .map(|t| t.binary)
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     for s in &out {
         md.push('\n');

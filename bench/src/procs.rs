@@ -204,13 +204,13 @@ impl StdioSession {
     }
 
     /// Sends a notification.
-    pub fn notify(&mut self, method: &str, params: Value) -> anyhow::Result<()> {
+    pub fn notify(&mut self, method: &str, params: &Value) -> anyhow::Result<()> {
         self.write(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
     }
 
     /// Sends a request and reads lines until its response; returns the raw
     /// response line's length and its parsed JSON.
-    pub fn request(&mut self, method: &str, params: Value) -> anyhow::Result<(usize, Value)> {
+    pub fn request(&mut self, method: &str, params: &Value) -> anyhow::Result<(usize, Value)> {
         let id = self.next_id;
         self.next_id += 1;
         self.write(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
@@ -237,18 +237,18 @@ impl StdioSession {
     pub fn handshake(&mut self) -> anyhow::Result<()> {
         self.request(
             "initialize",
-            json!({
+            &json!({
                 "protocolVersion": PROTOCOL_VERSION,
                 "capabilities": {},
                 "clientInfo": {"name": "bench", "version": env!("CARGO_PKG_VERSION")}
             }),
         )?;
-        self.notify("notifications/initialized", json!({}))
+        self.notify("notifications/initialized", &json!({}))
     }
 
     /// `tools/call`; fails on a JSON-RPC error or an `isError` result.
     pub fn call(&mut self, tool: &str, args: &Value) -> anyhow::Result<()> {
-        let (_, v) = self.request("tools/call", json!({"name": tool, "arguments": args}))?;
+        let (_, v) = self.request("tools/call", &json!({"name": tool, "arguments": args}))?;
         if v["result"]["isError"].as_bool() == Some(true) {
             bail!("{tool} returned a tool error: {}", v["result"]);
         }

@@ -145,7 +145,11 @@ pub fn cold_start(targets: &[Prepared], s: &Settings) -> anyhow::Result<Section>
             "cold start: {} × {} spawns",
             p.target.binary, s.spawns
         ));
-        let baseline_bin = p.mock_bins.first().cloned().unwrap_or_else(|| p.bin.clone());
+        let baseline_bin = p
+            .mock_bins
+            .first()
+            .cloned()
+            .unwrap_or_else(|| p.bin.clone());
         // One unmeasured round to warm the page cache.
         let _ = procs::run_to_exit(truebin, &[])?;
         let _ = procs::run_to_exit(&baseline_bin, &["--help"])?;
@@ -156,7 +160,11 @@ pub fn cold_start(targets: &[Prepared], s: &Settings) -> anyhow::Result<Section>
             base.push(procs::run_to_exit(&baseline_bin, &["--help"])?);
             conn.push(first_tools_list(p, s)?.0);
         }
-        let (c, b, t) = (summarize(&mut conn), summarize(&mut base), summarize(&mut tru));
+        let (c, b, t) = (
+            summarize(&mut conn),
+            summarize(&mut base),
+            summarize(&mut tru),
+        );
         let r = ratio(c.p50_us, b.p50_us);
         let _ = writeln!(
             md,
@@ -188,7 +196,7 @@ fn first_tools_list(p: &Prepared, s: &Settings) -> anyhow::Result<(Duration, usi
     let start = Instant::now();
     let mut sess = p.stdio(s)?;
     sess.handshake()?;
-    let (bytes, _) = sess.request("tools/list", json!({}))?;
+    let (bytes, _) = sess.request("tools/list", &json!({}))?;
     Ok((start.elapsed(), bytes, sess))
 }
 
@@ -204,7 +212,10 @@ pub fn memory(targets: &[Prepared], s: &Settings) -> anyhow::Result<Section> {
     );
     let mut rows = Vec::new();
     for p in targets {
-        crate::progress(&format!("memory: {} idle and after {CALLS} calls", p.target.binary));
+        crate::progress(&format!(
+            "memory: {} idle and after {CALLS} calls",
+            p.target.binary
+        ));
         let (_, _, mut sess) = first_tools_list(p, s)?;
         std::thread::sleep(Duration::from_millis(300));
         let idle = procs::rss_kib(sess.pid).context("reading VmRSS")?;
@@ -260,7 +271,10 @@ pub fn latency(
     let mut notes = String::new();
     let mut rows = Vec::new();
     for p in targets {
-        crate::progress(&format!("latency: {} stdio / http / direct", p.target.binary));
+        crate::progress(&format!(
+            "latency: {} stdio / http / direct",
+            p.target.binary
+        ));
         let args = (p.target.read_args)();
         let tool = p.target.read_tool;
 
@@ -656,7 +670,11 @@ pub fn context(targets: &[Prepared], s: &Settings) -> anyhow::Result<Section> {
         }
         let mut sets = Vec::new();
         for (set, (n, bytes, tokens)) in &by_set {
-            let _ = writeln!(md, "| {} | {set} | {n} | {bytes} | {tokens} |", p.target.name);
+            let _ = writeln!(
+                md,
+                "| {} | {set} | {n} | {bytes} | {tokens} |",
+                p.target.name
+            );
             sets.push(json!({"toolset": set, "tools": n, "bytes": bytes, "est_tokens": tokens}));
         }
         let total_bytes: u64 = by_set.values().map(|x| x.1).sum();
@@ -701,7 +719,10 @@ pub fn micro(s: &Settings) -> anyhow::Result<Section> {
     let bin_dir = procs::bin_dir()?;
     // target/release/bench → target → workspace root.
     let target_dir = bin_dir.parent().context("no target dir")?.to_path_buf();
-    let root = target_dir.parent().context("no workspace root")?.to_path_buf();
+    let root = target_dir
+        .parent()
+        .context("no workspace root")?
+        .to_path_buf();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let started = std::time::SystemTime::now();
     let mut cmd = std::process::Command::new(&cargo);
@@ -781,7 +802,11 @@ fn collect_estimates(
                 .ok()
                 .and_then(|t| serde_json::from_str::<Value>(&t).ok())
                 .and_then(|v| v["full_id"].as_str().map(str::to_owned))
-                .unwrap_or_else(|| path.parent().map(|p| p.display().to_string()).unwrap_or_default());
+                .unwrap_or_else(|| {
+                    path.parent()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
+                });
             if let Some(v) = std::fs::read_to_string(&est)
                 .ok()
                 .and_then(|t| serde_json::from_str::<Value>(&t).ok())
@@ -790,8 +815,12 @@ fn collect_estimates(
                 out.push((
                     id,
                     m["point_estimate"].as_f64().unwrap_or(f64::NAN),
-                    m["confidence_interval"]["lower_bound"].as_f64().unwrap_or(f64::NAN),
-                    m["confidence_interval"]["upper_bound"].as_f64().unwrap_or(f64::NAN),
+                    m["confidence_interval"]["lower_bound"]
+                        .as_f64()
+                        .unwrap_or(f64::NAN),
+                    m["confidence_interval"]["upper_bound"]
+                        .as_f64()
+                        .unwrap_or(f64::NAN),
                 ));
             }
         } else if path.file_name().is_some_and(|n| n != "report") {

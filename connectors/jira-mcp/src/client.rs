@@ -204,8 +204,12 @@ impl JiraClient {
         if with_transitions {
             query.push(("expand", "transitions"));
         }
-        self.get_json(&self.path(&format!("/issue/{}", seg(key))), &query, Class::Read)
-            .await
+        self.get_json(
+            &self.path(&format!("/issue/{}", seg(key))),
+            &query,
+            Class::Read,
+        )
+        .await
     }
 
     /// `GET /issue/{key}/comment`, oldest first.
@@ -282,8 +286,12 @@ impl JiraClient {
 
     /// `GET /project/{key}` with issue types and components.
     pub async fn project(&self, key: &str) -> Result<Project, UpstreamError> {
-        self.get_json(&self.path(&format!("/project/{}", seg(key))), &[], Class::Read)
-            .await
+        self.get_json(
+            &self.path(&format!("/project/{}", seg(key))),
+            &[],
+            Class::Read,
+        )
+        .await
     }
 
     /// `GET /issue/createmeta/{project}/issuetypes`: the types that can be created.
@@ -418,7 +426,11 @@ impl JiraClient {
     }
 
     /// `DELETE /issue/{key}` (with its sub-tasks).
-    pub async fn delete_issue(&self, _confirmed: &Confirmed, key: &str) -> Result<(), UpstreamError> {
+    pub async fn delete_issue(
+        &self,
+        _confirmed: &Confirmed,
+        key: &str,
+    ) -> Result<(), UpstreamError> {
         let rb = self.request(
             Method::DELETE,
             &self.path(&format!("/issue/{}", seg(key))),
@@ -521,10 +533,12 @@ impl JiraClient {
     /// Sends; a non-2xx answer becomes an error carrying Jira's own messages
     /// and, for 401/403, which credential or permission to check.
     async fn send_raw(&self, rb: RequestBuilder) -> Result<Response, (UpstreamError, ErrorBody)> {
-        let resp = rb
-            .send()
-            .await
-            .map_err(|e| (UpstreamError::from_transport(SERVICE, &e), ErrorBody::default()))?;
+        let resp = rb.send().await.map_err(|e| {
+            (
+                UpstreamError::from_transport(SERVICE, &e),
+                ErrorBody::default(),
+            )
+        })?;
         if let Some(notice) = retirement_notice(&resp) {
             tracing::warn!(url = %resp.url().path(), notice, "Jira announced that this endpoint is being retired");
         }
@@ -536,9 +550,7 @@ impl JiraClient {
             .extensions()
             .get::<connector_retry::RetryReport>()
             .and_then(|r| r.retry_after)
-            .or_else(|| {
-                connector_retry::server_wait(resp.headers(), std::time::SystemTime::now())
-            });
+            .or_else(|| connector_retry::server_wait(resp.headers(), std::time::SystemTime::now()));
         let reason = resp
             .headers()
             .get("RateLimit-Reason")
@@ -612,11 +624,14 @@ fn retirement_notice(resp: &Response) -> Option<String> {
     match (get("Deprecation"), get("Sunset")) {
         (None, None) => None,
         (d, s) => Some(
-            [d.map(|d| format!("Deprecation: {d}")), s.map(|s| format!("Sunset: {s}"))]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(", "),
+            [
+                d.map(|d| format!("Deprecation: {d}")),
+                s.map(|s| format!("Sunset: {s}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", "),
         ),
     }
 }
@@ -648,7 +663,10 @@ pub fn field_hint(errors: &BTreeMap<String, String>, meta: &[FieldMeta]) -> Stri
             f.name,
             if f.required { ", required" } else { "" }
         );
-        let allowed: Vec<String> = allowed_values(f).iter().map(|v| format!("\"{v}\"")).collect();
+        let allowed: Vec<String> = allowed_values(f)
+            .iter()
+            .map(|v| format!("\"{v}\""))
+            .collect();
         if !allowed.is_empty() {
             line.push_str(&format!(": allowed values {}", allowed.join(", ")));
         }
@@ -656,7 +674,9 @@ pub fn field_hint(errors: &BTreeMap<String, String>, meta: &[FieldMeta]) -> Stri
     }
     for field in errors.keys() {
         if !meta.iter().any(|m| &m.field_id == field) {
-            lines.push(format!("`{field}` is not on the create screen of this project and issue type"));
+            lines.push(format!(
+                "`{field}` is not on the create screen of this project and issue type"
+            ));
         }
     }
     format!("Fields: {}.", lines.join("; "))
@@ -708,12 +728,20 @@ mod tests {
                 name: "Severity".into(),
                 required: true,
                 schema: None,
-                allowed_values: Some(vec![json!({"id": "1", "value": "Critical"}), json!({"id": "2", "value": "Minor"})]),
+                allowed_values: Some(vec![
+                    json!({"id": "1", "value": "Critical"}),
+                    json!({"id": "2", "value": "Minor"}),
+                ]),
                 has_default_value: None,
             },
         ];
         let hint = field_hint(&errors, &meta);
-        assert!(hint.contains("`customfield_10010` (Severity, required): allowed values \"Critical\", \"Minor\""), "{hint}");
+        assert!(
+            hint.contains(
+                "`customfield_10010` (Severity, required): allowed values \"Critical\", \"Minor\""
+            ),
+            "{hint}"
+        );
         assert_eq!(
             error_message(&ErrorBody {
                 error_messages: vec!["bad".into()],

@@ -201,15 +201,28 @@ mod tests {
         let o = parse(&["--base-url", "https://acme.atlassian.net"]);
         let e = o.credential().unwrap_err().to_string();
         assert!(
-            e.contains("JIRA_EMAIL") && e.contains("JIRA_API_TOKEN") && e.contains("JIRA_PERSONAL_TOKEN"),
+            e.contains("JIRA_EMAIL")
+                && e.contains("JIRA_API_TOKEN")
+                && e.contains("JIRA_PERSONAL_TOKEN"),
             "{e}"
         );
         let o = parse(&["--email", "a@b.c"]);
-        assert!(o.credential().unwrap_err().to_string().contains("JIRA_API_TOKEN"));
+        assert!(
+            o.credential()
+                .unwrap_err()
+                .to_string()
+                .contains("JIRA_API_TOKEN")
+        );
         let o = parse(&["--personal-token", "x"]);
         assert_eq!(o.credential().unwrap().kind(), "bearer");
         let o = parse(&["--email", "a@b.c", "--api-token", "t"]);
         assert_eq!(o.credential().unwrap().kind(), "basic");
-        assert!(parse(&[]).base_url().unwrap_err().to_string().contains("JIRA_BASE_URL"));
+        assert!(
+            parse(&[])
+                .base_url()
+                .unwrap_err()
+                .to_string()
+                .contains("JIRA_BASE_URL")
+        );
     }
 }

@@ -82,7 +82,11 @@ impl Connector for Jira {
     async fn doctor(&self) -> Vec<Check> {
         let mut checks = vec![Check::pass(
             "deployment",
-            format!("{:?} (REST {})", self.client.deployment(), self.client.deployment().api()),
+            format!(
+                "{:?} (REST {})",
+                self.client.deployment(),
+                self.client.deployment().api()
+            ),
         )];
         match self.client.server_info().await {
             Ok(info) => checks.push(Check::pass(
@@ -105,7 +109,11 @@ impl Connector for Jira {
             )),
             Err(e) => checks.push(Check::fail("credential", e.to_string())),
         }
-        match self.client.search("order by created DESC", &["summary".into()], 1, None).await {
+        match self
+            .client
+            .search("order by created DESC", &["summary".into()], 1, None)
+            .await
+        {
             Ok(_) => checks.push(Check::pass("search", "JQL search answers")),
             Err(e) => checks.push(Check::fail("search", e.to_string())),
         }
@@ -117,7 +125,10 @@ impl Connector for Jira {
         } else {
             checks.push(Check::pass(
                 "write scope",
-                format!("writes limited to {}", self.options.write_projects.join(",")),
+                format!(
+                    "writes limited to {}",
+                    self.options.write_projects.join(",")
+                ),
             ));
         }
         checks

@@ -15,7 +15,8 @@ use connector_kit::cli::{KitArgs, toml_to_args};
 /// Where the suite listens unless `--listen` says otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8931";
 
-const ABOUT: &str = "Every MCP connector in one process, each at /<name>/mcp, plus a self-contained demo";
+const ABOUT: &str =
+    "Every MCP connector in one process, each at /<name>/mcp, plus a self-contained demo";
 
 const LONG_ABOUT: &str = "Every MCP connector in one process, each at /<name>/mcp, plus a self-contained demo.
 

@@ -81,7 +81,12 @@ pub async fn bind(kit: &KitArgs, ready: Vec<Box<dyn Ready>>) -> anyhow::Result<B
     }
     let listener = tokio::net::TcpListener::bind(kit.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", kit.listen))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (port in use? pick another with --listen, e.g. 127.0.0.1:0)",
+                kit.listen
+            )
+        })?;
     let addr = listener.local_addr()?;
     let base = base_url(kit, addr);
     let paths: Vec<String> = ready.iter().map(|r| endpoint_path(r.name())).collect();
@@ -235,7 +240,11 @@ async fn doctor(cli: &SuiteCli) -> anyhow::Result<ExitCode> {
         let rows = r.tool_rows();
         let mut checks = vec![Check::pass(
             "configuration",
-            format!("{} tools enabled at {}", rows.len(), endpoint_path(r.name())),
+            format!(
+                "{} tools enabled at {}",
+                rows.len(),
+                endpoint_path(r.name())
+            ),
         )];
         checks.extend(r.doctor().await);
         report(r.name(), &checks);

@@ -64,16 +64,14 @@ pub fn section_argv(h: &dyn Hosted, file: &ConfigFile) -> Result<Vec<OsString>, 
         .try_get_matches_from([h.binary()])
         .map_err(|e| clap_message(&e))?;
     let mut table = file.table.clone();
-    if let (Some(dir), Some(toml::Value::Table(section))) = (file.dir(), table.get_mut(h.name()))
-    {
+    if let (Some(dir), Some(toml::Value::Table(section))) = (file.dir(), table.get_mut(h.name())) {
         resolve_paths(&cmd, section, dir);
     }
-    let extra = toml_to_args(&cmd, &env_matches, &table, Some(h.name())).map_err(|e| {
-        match &file.path {
+    let extra =
+        toml_to_args(&cmd, &env_matches, &table, Some(h.name())).map_err(|e| match &file.path {
             Some(p) => format!("[{}] in {}: {e}", h.name(), p.display()),
             None => format!("[{}]: {e}", h.name()),
-        }
-    })?;
+        })?;
     let mut argv: Vec<OsString> = vec![h.binary().into()];
     argv.extend(extra);
     Ok(argv)

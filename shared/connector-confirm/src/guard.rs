@@ -426,7 +426,14 @@ impl Guard {
         None
     }
 
-    fn issue_token(&self, plan: &WritePlan, principal: &Principal, digest: String) -> Gate {
+    /// Seals a fresh nonce over tool, argument digest and target, bound to
+    /// the caller; used as confirmation token and as MRTR request state.
+    fn seal(
+        &self,
+        plan: &WritePlan,
+        principal: &Principal,
+        digest: String,
+    ) -> Result<String, Box<Gate>> {
         let seal = Seal {
             v: 1,
             tool: plan.tool.clone(),
@@ -435,21 +442,23 @@ impl Guard {
             target: plan.target.clone(),
         };
         let ad = associated_data(&principal.subject, &plan.tool);
-        let token = match self.codec.seal_json_with(
-            &seal,
-            &SealOptions::new()
-                .ttl(self.cfg.token_ttl)
-                .associated_data(&ad),
-        ) {
+        let options = SealOptions::new()
+            .ttl(self.cfg.token_ttl)
+            .associated_data(&ad);
+        self.codec.seal_json_with(&seal, &options).map_err(|e| {
+            Box::new(self.refuse(
+                plan,
+                principal,
+                &format!("could not seal a confirmation: {e}"),
+                None,
+            ))
+        })
+    }
+
+    fn issue_token(&self, plan: &WritePlan, principal: &Principal, digest: String) -> Gate {
+        let token = match self.seal(plan, principal, digest) {
             Ok(t) => t,
-            Err(e) => {
-                return self.refuse(
-                    plan,
-                    principal,
-                    &format!("could not seal a confirmation: {e}"),
-                    None,
-                );
-            }
+            Err(refusal) => return *refusal,
         };
         let expires = chrono::Utc::now() + self.cfg.token_ttl;
         self.emit(
@@ -479,6 +488,34 @@ impl Guard {
         Gate::Respond(result.into())
     }
 
+    /// Opens a sealed token or request state and checks it is for this tool,
+    /// these exact arguments and this caller.
+    fn open(
+        &self,
+        plan: &WritePlan,
+        principal: &Principal,
+        digest: &str,
+        sealed: &str,
+        what: &str,
+    ) -> Result<Seal, Box<Gate>> {
+        let ad = associated_data(&principal.subject, &plan.tool);
+        let seal: Seal = self.codec.open_json_with(sealed, &ad).map_err(|e| {
+            let reason = match e {
+                RequestStateError::Expired => format!(
+                    "the {what} has expired; call again without confirmation_token to get a fresh preview"
+                ),
+                _ => format!(
+                    "the {what} is not valid for this tool and caller (it was issued to someone else, for another tool, or altered); call again without confirmation_token to get a fresh preview"
+                ),
+            };
+            Box::new(self.refuse(plan, principal, &reason, None))
+        })?;
+        if seal.tool != plan.tool || seal.digest != digest {
+            return Err(Box::new(self.refuse(plan, principal, "the arguments differ from the ones that were previewed; nothing was written. Call again without confirmation_token to preview the new arguments", None)));
+        }
+        Ok(seal)
+    }
+
     async fn redeem(
         &self,
         plan: WritePlan,
@@ -486,46 +523,17 @@ impl Guard {
         digest: &str,
         token: &str,
     ) -> Gate {
-        let ad = associated_data(&principal.subject, &plan.tool);
-        let seal: Seal = match self.codec.open_json_with(token, &ad) {
-            Ok(s) => s,
-            Err(RequestStateError::Expired) => {
-                return self.refuse(&plan, principal, "the confirmation token has expired; call again without confirmation_token to get a fresh preview", None);
-            }
-            Err(_) => {
-                return self.refuse(&plan, principal, "the confirmation token is not valid for this tool and caller (it was issued to someone else, for another tool, or altered); call again without confirmation_token to get a fresh preview", None);
-            }
+        let seal = match self.open(&plan, principal, digest, token, "confirmation token") {
+            Ok(seal) => seal,
+            Err(refusal) => return *refusal,
         };
-        if seal.tool != plan.tool || seal.digest != digest {
-            return self.refuse(&plan, principal, "the arguments differ from the ones that were previewed; nothing was written. Call again without confirmation_token to preview the new arguments", None);
-        }
         self.claim(plan, principal, seal.nonce, "token").await
     }
 
     fn start_elicitation(&self, plan: &WritePlan, principal: &Principal, digest: String) -> Gate {
-        let seal = Seal {
-            v: 1,
-            tool: plan.tool.clone(),
-            digest,
-            nonce: new_nonce(),
-            target: plan.target.clone(),
-        };
-        let ad = associated_data(&principal.subject, &plan.tool);
-        let state = match self.codec.seal_json_with(
-            &seal,
-            &SealOptions::new()
-                .ttl(self.cfg.token_ttl)
-                .associated_data(&ad),
-        ) {
+        let state = match self.seal(plan, principal, digest) {
             Ok(s) => s,
-            Err(e) => {
-                return self.refuse(
-                    plan,
-                    principal,
-                    &format!("could not seal a confirmation: {e}"),
-                    None,
-                );
-            }
+            Err(refusal) => return *refusal,
         };
         self.emit(
             AuditStep::Previewed,
@@ -545,30 +553,11 @@ impl Guard {
         digest: &str,
         rt: RoundTrip,
     ) -> Gate {
-        let ad = associated_data(&principal.subject, &plan.tool);
         let state = rt.request_state.unwrap_or_default();
-        let seal: Seal = match self.codec.open_json_with(&state, &ad) {
-            Ok(s) => s,
-            Err(RequestStateError::Expired) => {
-                return self.refuse(
-                    &plan,
-                    principal,
-                    "the confirmation request expired; call the tool again",
-                    None,
-                );
-            }
-            Err(_) => {
-                return self.refuse(
-                    &plan,
-                    principal,
-                    "the confirmation state is not valid for this tool and caller",
-                    None,
-                );
-            }
+        let seal = match self.open(&plan, principal, digest, &state, "confirmation request") {
+            Ok(seal) => seal,
+            Err(refusal) => return *refusal,
         };
-        if seal.tool != plan.tool || seal.digest != digest {
-            return self.refuse(&plan, principal, "the arguments differ from the ones that were shown for confirmation; nothing was written", None);
-        }
         let answer = rt
             .input_responses
             .as_ref()

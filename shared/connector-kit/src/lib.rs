@@ -16,6 +16,7 @@
 //! | [`http`] | stateless streamable HTTP with auth, limits, health, metrics, RFC 9728 |
 //! | [`audit`] | the hash-chained JSON-lines audit sink |
 //! | [`upstream`] | [`UpstreamError`]: upstream failures in words a user can act on |
+//! | [`search`] | the `search` / `fetch` answer shapes ChatGPT expects |
 //! | [`text`] | untrusted-text hygiene and budgets |
 
 pub mod audit;
@@ -25,6 +26,7 @@ pub mod http;
 pub mod metrics;
 pub mod policy;
 pub mod run;
+pub mod search;
 pub mod server;
 pub mod text;
 pub mod tools;

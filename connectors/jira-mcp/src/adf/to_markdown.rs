@@ -434,7 +434,15 @@ fn render_list(node: &Value, ordered: bool, alternate: bool) -> Option<String> {
             out.push('\n');
         }
         out.push_str(&marker);
-        if let Some((first, rest)) = body.split_once('\n') {
+        let starts_with_list = children(item)
+            .first()
+            .is_some_and(|b| matches!(node_type(b), "bulletList" | "orderedList"));
+        if starts_with_list {
+            // `- - -` would read as a thematic break: start the nested list on
+            // the next line (an item may begin with one blank line).
+            out.push('\n');
+            out.push_str(&prefix_lines(&body, &" ".repeat(marker.len() + 1), ""));
+        } else if let Some((first, rest)) = body.split_once('\n') {
             out.push(' ');
             out.push_str(first);
             out.push('\n');

@@ -385,7 +385,14 @@ impl Jira {
             })
             .collect();
         let mut summary = self.summarize(&issue);
-        for drop in ["description", "comment", "issuelinks", "reporter", "resolution", "components"] {
+        for drop in [
+            "description",
+            "comment",
+            "issuelinks",
+            "reporter",
+            "resolution",
+            "components",
+        ] {
             summary.fields.remove(drop);
         }
         Ok(Json(IssueDetail {
@@ -427,9 +434,10 @@ impl Jira {
             Ok(t) => t,
             Err(e) => return Ok(e.to_tool_result().into()),
         };
-        let Some(issue_type) = types.iter().find(|t| {
-            t.id == args.issue_type || t.name.eq_ignore_ascii_case(&args.issue_type)
-        }) else {
+        let Some(issue_type) = types
+            .iter()
+            .find(|t| t.id == args.issue_type || t.name.eq_ignore_ascii_case(&args.issue_type))
+        else {
             let names: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
             return Ok(tool_error(format!(
                 "`issue_type`: project {project} has no issue type {:?}; allowed values: {}",
@@ -457,7 +465,10 @@ impl Jira {
             "create_issue",
             Effect::Create,
             format!("project {project}"),
-            format!("Create a {} in {project}: \"{}\"", issue_type.name, args.summary),
+            format!(
+                "Create a {} in {project}: \"{}\"",
+                issue_type.name, args.summary
+            ),
         )
         .scope(project.clone())
         .change("issue_type", None, Some(json!(issue_type.name)))
@@ -518,7 +529,12 @@ impl Jira {
         Parameters(args): Parameters<UpdateArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let extra: Vec<String> = args.fields.iter().flatten().map(|(k, _)| k.clone()).collect();
+        let extra: Vec<String> = args
+            .fields
+            .iter()
+            .flatten()
+            .map(|(k, _)| k.clone())
+            .collect();
         let mut read = vec![
             "summary".to_owned(),
             "description".into(),
@@ -539,7 +555,11 @@ impl Jira {
             .map(|p| p.key.clone())
             .or_else(|| project_of(&before.key))
             .unwrap_or_default();
-        let type_id = f.issuetype.as_ref().and_then(|t| t.id.clone()).unwrap_or_default();
+        let type_id = f
+            .issuetype
+            .as_ref()
+            .and_then(|t| t.id.clone())
+            .unwrap_or_default();
 
         let mut fields = Map::new();
         let mut plan = WritePlan::new(
@@ -673,10 +693,17 @@ impl Jira {
             "delete_issue",
             Effect::Destructive,
             format!("issue {}", before.key),
-            format!("Delete {} \"{summary}\" and its sub-tasks permanently", before.key),
+            format!(
+                "Delete {} \"{summary}\" and its sub-tasks permanently",
+                before.key
+            ),
         )
         .scope(scope_of(&before))
-        .change("issue", Some(json!(format!("{} {summary}", before.key))), None);
+        .change(
+            "issue",
+            Some(json!(format!("{} {summary}", before.key))),
+            None,
+        );
         let confirmed = match self.kit.guard.confirm(&ctx, &args, plan).await {
             Gate::Proceed(c) => c,
             Gate::Respond(answer) => return Ok(answer),
@@ -684,7 +711,9 @@ impl Jira {
         let result = self
             .kit
             .guard
-            .execute(confirmed, async |c| self.client.delete_issue(c, &before.key).await)
+            .execute(confirmed, async |c| {
+                self.client.delete_issue(c, &before.key).await
+            })
             .await;
         Ok(match result {
             Ok(()) => {
@@ -781,7 +810,10 @@ async fn find_by_label(client: &JiraClient, project: &str, label: &str) -> Optio
         crate::tools::jql_string(project),
         crate::tools::jql_string(label)
     );
-    let page = client.search(&jql, &["summary".into()], 2, None).await.ok()?;
+    let page = client
+        .search(&jql, &["summary".into()], 2, None)
+        .await
+        .ok()?;
     let found = page.issues.into_iter().next()?;
     Some(Created {
         id: found.id,
@@ -795,7 +827,10 @@ mod tests {
 
     #[test]
     fn correlation_labels_are_short_and_stable() {
-        assert_eq!(correlation_label("0123456789abcdef-xyz"), "mcp-0123456789ab");
+        assert_eq!(
+            correlation_label("0123456789abcdef-xyz"),
+            "mcp-0123456789ab"
+        );
         assert_eq!(correlation_label("a-b_c"), "mcp-abc");
     }
 }

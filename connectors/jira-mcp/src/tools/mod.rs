@@ -204,11 +204,7 @@ impl Jira {
             body,
             truncated,
             created: c.created.clone(),
-            url: format!(
-                "{}?focusedCommentId={}",
-                self.client.browse_url(key),
-                c.id
-            ),
+            url: format!("{}?focusedCommentId={}", self.client.browse_url(key), c.id),
         }
     }
 }
@@ -255,9 +251,8 @@ pub(crate) fn project_of(key: &str) -> Option<String> {
 pub fn markdown_table() -> String {
     use connector_kit::Connector;
     let router = Jira::router();
-    let mut out = String::from(
-        "| tool | toolset | effect | tier | what it does |\n|---|---|---|---|---|\n",
-    );
+    let mut out =
+        String::from("| tool | toolset | effect | tier | what it does |\n|---|---|---|---|---|\n");
     for spec in SPECS {
         let tool = router
             .list_all()
@@ -265,11 +260,6 @@ pub fn markdown_table() -> String {
             .find(|t| t.name == spec.name)
             .expect("every spec has a tool");
         let description = tool.description.as_deref().unwrap_or("");
-        let first = description
-            .split_inclusive(". ")
-            .next()
-            .unwrap_or(description)
-            .trim();
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | **{}.** {} |\n",
             spec.name,
@@ -277,7 +267,7 @@ pub fn markdown_table() -> String {
             spec.effect,
             spec.tier.number(),
             tool.title.as_deref().unwrap_or(spec.name),
-            first.replace('\n', " ").replace('|', "\\|")
+            description.split_whitespace().collect::<Vec<_>>().join(" ").replace('|', "\\|")
         ));
     }
     out

@@ -254,9 +254,7 @@ impl Jira {
             key: p.key.clone(),
             name: sanitize(&p.name),
             id: p.id.clone(),
-            url: self
-                .client
-                .browse_url(&p.key),
+            url: self.client.browse_url(&p.key),
             lead: p.lead.as_ref().map(Person::from),
         }
     }

@@ -117,7 +117,9 @@ impl Jira {
             s.status.as_deref().unwrap_or("-"),
             s.issue_type.as_deref().unwrap_or("-"),
             s.priority.as_deref().unwrap_or("-"),
-            s.assignee.as_ref().map_or("unassigned", |p| p.name.as_str()),
+            s.assignee
+                .as_ref()
+                .map_or("unassigned", |p| p.name.as_str()),
             s.created.as_deref().unwrap_or("-"),
             s.updated.as_deref().unwrap_or("-"),
             self.markdown(issue.fields.description.as_ref()),

@@ -71,8 +71,8 @@ impl Jira {
             .users(&args.query, start, limit)
             .await
             .map_err(|e| e.to_tool_result())?;
-        let next_cursor =
-            (users.len() as u64 == u64::from(limit)).then(|| (start + u64::from(limit)).to_string());
+        let next_cursor = (users.len() as u64 == u64::from(limit))
+            .then(|| (start + u64::from(limit)).to_string());
         Ok(Json(UserList {
             users: users
                 .iter()

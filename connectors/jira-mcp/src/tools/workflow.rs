@@ -115,12 +115,19 @@ impl Jira {
                 "`transition`: {} cannot take {:?} now; allowed values: {}",
                 issue.key,
                 args.transition,
-                if names.is_empty() { "(none)".to_owned() } else { names.join(", ") }
+                if names.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    names.join(", ")
+                }
             ))
             .into());
         };
         let before = issue.fields.status.as_ref().and_then(|s| s.name.clone());
-        let after = t.to.as_ref().and_then(|s| s.name.clone()).unwrap_or_else(|| t.name.clone());
+        let after =
+            t.to.as_ref()
+                .and_then(|s| s.name.clone())
+                .unwrap_or_else(|| t.name.clone());
         let mut plan = WritePlan::new(
             "jira",
             "transition_issue",

@@ -83,7 +83,10 @@ impl Part for Demo {
         client: &'a Client,
     ) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
-            tour.step("zapier", "list_hooks: which hooks may be triggered, and their payloads");
+            tour.step(
+                "zapier",
+                "list_hooks: which hooks may be triggered, and their payloads",
+            );
             let hooks = ok("list_hooks", client.call("list_hooks", json!({})).await?)?;
             for h in hooks.structured["hooks"].as_array().into_iter().flatten() {
                 let fields: Vec<&str> = h["payload_schema"]["properties"]
@@ -102,7 +105,8 @@ impl Part for Demo {
 
             // Earlier parts of the workflow (ServiceNow, Jira) leave their
             // record ids in the facts; the page mentions them when present.
-            let mut summary = "checkout-api: 502s since the 14:02 deploy (CI run failed)".to_owned();
+            let mut summary =
+                "checkout-api: 502s since the 14:02 deploy (CI run failed)".to_owned();
             for key in ["incident", "jira_bug"] {
                 if let Some(id) = tour.facts.get(key).and_then(Value::as_str) {
                     summary.push_str(&format!(", {id}"));
@@ -112,8 +116,14 @@ impl Part for Demo {
                 "hook": "page-oncall",
                 "payload": {"summary": summary, "severity": "critical", "service": "checkout-api"},
             });
-            tour.step("zapier", "trigger_hook \"page the on-call\": first call, a preview only");
-            let preview = ok("trigger_hook", client.call("trigger_hook", args.clone()).await?)?;
+            tour.step(
+                "zapier",
+                "trigger_hook \"page the on-call\": first call, a preview only",
+            );
+            let preview = ok(
+                "trigger_hook",
+                client.call("trigger_hook", args.clone()).await?,
+            )?;
             let s = &preview.structured;
             tour.say(format!("status:  {}", s["status"].as_str().unwrap_or("?")));
             tour.say(format!(
@@ -127,7 +137,10 @@ impl Part for Demo {
                 );
             }
             let Some(token) = s["confirmation_token"].as_str() else {
-                anyhow::bail!("trigger_hook returned no confirmation token: {}", preview.text);
+                anyhow::bail!(
+                    "trigger_hook returned no confirmation token: {}",
+                    preview.text
+                );
             };
             tour.say(format!(
                 "token:   {}… (single-use, expires {})",
@@ -139,14 +152,20 @@ impl Part for Demo {
                 self.state.deliveries().len()
             ));
 
-            tour.step("zapier", "trigger_hook again, with the token: THE HUMAN APPROVES HERE");
+            tour.step(
+                "zapier",
+                "trigger_hook again, with the token: THE HUMAN APPROVES HERE",
+            );
             tour.say(
                 ">> This is the step a human approves: the client shows the preview above and\n   \
                  sends the token back only if the person says yes. The demo says yes for you.",
             );
             let mut confirmed = args;
             confirmed["confirmation_token"] = json!(token);
-            let done = ok("trigger_hook", client.call("trigger_hook", confirmed).await?)?;
+            let done = ok(
+                "trigger_hook",
+                client.call("trigger_hook", confirmed).await?,
+            )?;
             let d = &done.structured;
             tour.say(format!(
                 "status:  {}; receipt {}, Zapier id {}",
@@ -164,7 +183,11 @@ impl Part for Demo {
                 "list_deliveries",
                 client.call("list_deliveries", json!({"limit": 5})).await?,
             )?;
-            for r in list.structured["deliveries"].as_array().into_iter().flatten() {
+            for r in list.structured["deliveries"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
                 tour.say(format!(
                     "{}  hook {}  {}  confirmed via {} by {}",
                     r["id"].as_str().unwrap_or("?"),

@@ -18,7 +18,10 @@ async fn tools_json_lists_zapier_tools_with_a_connector_field() {
         .collect();
     assert!(zapier.contains(&"trigger_hook"), "{rows:?}");
     assert!(zapier.contains(&"list_hooks"), "{rows:?}");
-    assert!(rows.iter().all(|r| r["endpoint"] == format!("/{}/mcp", r["connector"].as_str().unwrap())));
+    assert!(
+        rows.iter()
+            .all(|r| r["endpoint"] == format!("/{}/mcp", r["connector"].as_str().unwrap()))
+    );
     let trigger = rows.iter().find(|r| r["name"] == "trigger_hook").unwrap();
     assert_eq!(trigger["effect"], "send");
     assert_eq!(trigger["tier"], 3);
@@ -26,7 +29,10 @@ async fn tools_json_lists_zapier_tools_with_a_connector_field() {
 
 #[tokio::test]
 async fn section_policy_applies_to_that_connector() {
-    let cfg = Config::new("[zapier]\nhooks = \"hooks.toml\"\nread_only = true\n", Some(&hooks_for("http://127.0.0.1:9")));
+    let cfg = Config::new(
+        "[zapier]\nhooks = \"hooks.toml\"\nread_only = true\n",
+        Some(&hooks_for("http://127.0.0.1:9")),
+    );
     let out = run(&["--config", cfg.path(), "tools", "--json"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let rows: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
@@ -50,13 +56,19 @@ async fn broken_connector_is_skipped_with_a_message_and_strict_fails() {
     let strict = run(&["--config", cfg.path(), "--strict", "tools"]).await;
     assert!(!strict.status.success());
     let err = stderr(&strict);
-    assert!(err.contains("connector zapier") && err.contains("missing-hooks.toml"), "{err}");
+    assert!(
+        err.contains("connector zapier") && err.contains("missing-hooks.toml"),
+        "{err}"
+    );
 
     // serve: with nothing left to serve the suite says so and exits.
     let serve = run(&["--config", cfg.path(), "--listen", "127.0.0.1:0", "serve"]).await;
     assert!(!serve.status.success());
     let err = stderr(&serve);
-    assert!(err.contains("skipping connector zapier") && err.contains("no connector to serve"), "{err}");
+    assert!(
+        err.contains("skipping connector zapier") && err.contains("no connector to serve"),
+        "{err}"
+    );
 
     // doctor reports it.
     let doctor = run(&["--config", cfg.path(), "doctor"]).await;
@@ -71,18 +83,28 @@ async fn unknown_keys_and_sections_are_named() {
     let out = run(&["--config", cfg.path(), "tools"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("unknown key `hoks`") && err.contains("[zapier]"), "{err}");
+    assert!(
+        err.contains("unknown key `hoks`") && err.contains("[zapier]"),
+        "{err}"
+    );
     assert!(err.contains("[nosuch]"), "{err}");
 
     let out = run(&["--connectors", "nosuch", "tools"]).await;
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("no connector named"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no connector named"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[tokio::test]
 async fn doctor_checks_a_working_config() {
     let mock = mock_zapier::spawn(Default::default()).await.unwrap();
-    let cfg = Config::new("[zapier]\nhooks = \"hooks.toml\"\n", Some(&hooks_for(mock.url())));
+    let cfg = Config::new(
+        "[zapier]\nhooks = \"hooks.toml\"\n",
+        Some(&hooks_for(mock.url())),
+    );
     let out = run(&["--config", cfg.path(), "doctor"]).await;
     let text = stdout(&out);
     assert!(out.status.success(), "{text}\n{}", stderr(&out));

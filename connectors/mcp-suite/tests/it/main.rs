@@ -37,6 +37,7 @@ pub fn stderr(o: &Output) -> String {
 
 /// A config dir with a suite config whose `[zapier]` table points at a hooks
 /// file (relative path) for `mock_url`.
+#[derive(Debug)]
 pub struct Config {
     pub dir: tempfile::TempDir,
     pub path: PathBuf,

@@ -78,9 +78,13 @@ async fn static_tokens_guard_every_endpoint() {
         format!("[[token]]\nsha256 = \"{hash}\"\nprincipal = \"ops\"\nscopes = [\"*\"]\n"),
     )
     .unwrap();
-    let server = HttpServer::start(BIN, &["--config", cfg.path(), "--listen", "127.0.0.1:0"], &[])
-        .await
-        .unwrap();
+    let server = HttpServer::start(
+        BIN,
+        &["--config", cfg.path(), "--listen", "127.0.0.1:0"],
+        &[],
+    )
+    .await
+    .unwrap();
     assert!(
         Client::http(&server.url, None, ClientOptions::default())
             .await

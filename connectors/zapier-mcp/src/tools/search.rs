@@ -5,8 +5,9 @@ use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::model::{CallToolResult, ContentBlock};
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use connector_kit::search::{Document, SearchHit, SearchResults};
+use serde::Deserialize;
+use serde_json::json;
 
 use crate::Zapier;
 
@@ -19,45 +20,12 @@ pub struct SearchArgs {
     pub query: String,
 }
 
-/// One search hit.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct SearchResult {
-    /// Id for `fetch` (`hook:<name>` or `delivery:<id>`).
-    pub id: String,
-    /// Title.
-    pub title: String,
-    /// Citation URL.
-    pub url: String,
-}
-
-/// Search results.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct SearchResults {
-    /// Hits, best first.
-    pub results: Vec<SearchResult>,
-}
-
 /// Arguments of `fetch`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FetchArgs {
     /// An id from `search`.
     #[schemars(length(min = 1, max = 200))]
     pub id: String,
-}
-
-/// A fetched document.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Document {
-    /// The id.
-    pub id: String,
-    /// Title.
-    pub title: String,
-    /// Full text.
-    pub text: String,
-    /// Citation URL.
-    pub url: String,
-    /// Extra fields.
-    pub metadata: Value,
 }
 
 fn hook_url(name: &str) -> String {
@@ -84,13 +52,13 @@ impl Zapier {
             let hay = hay.to_lowercase();
             words.iter().filter(|w| hay.contains(w.as_str())).count()
         };
-        let mut hits: Vec<(usize, SearchResult)> = Vec::new();
+        let mut hits: Vec<(usize, SearchHit)> = Vec::new();
         for h in self.hooks.iter() {
             let s = score(&format!("{} {} {}", h.name, h.description, h.effect));
             if s > 0 {
                 hits.push((
                     s + 1,
-                    SearchResult {
+                    SearchHit {
                         id: format!("hook:{}", h.name),
                         title: format!("Zapier hook {}", h.name),
                         url: hook_url(&h.name),
@@ -110,7 +78,7 @@ impl Zapier {
             if s > 0 {
                 hits.push((
                     s,
-                    SearchResult {
+                    SearchHit {
                         id: format!("delivery:{}", d.id),
                         title: format!("Delivery {} to hook {} ({:?})", d.id, d.hook, d.status),
                         url: delivery_url(&d.id),

@@ -1,0 +1,337 @@
+//! docker-compose.yml and the Dockerfile cannot drift from the binaries: every
+//! service's `command:` is parsed by the binary's real clap definition (in
+//! process for the connectors and the suite, by running the binary for the
+//! mocks), files it names are checked through the volume mounts, ports are
+//! loopback-only, health checks and `depends_on` are consistent.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use connector_kit::cli::{Cli, Transport};
+use connector_kit::run::inbound_auth;
+use serde::Deserialize;
+use tokio::io::AsyncBufReadExt;
+
+use crate::BIN;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Compose {
+    #[allow(dead_code)]
+    name: String,
+    services: BTreeMap<String, Service>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Service {
+    build: String,
+    image: String,
+    command: Vec<String>,
+    #[serde(default)]
+    ports: Vec<String>,
+    #[serde(default)]
+    volumes: Vec<String>,
+    #[serde(default)]
+    environment: BTreeMap<String, String>,
+    healthcheck: Health,
+    #[serde(default)]
+    depends_on: BTreeMap<String, Dependency>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Health {
+    test: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Dependency {
+    condition: String,
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn load() -> Compose {
+    let text = std::fs::read_to_string(root().join("docker-compose.yml")).unwrap();
+    serde_norway::from_str(&text).expect("docker-compose.yml parses")
+}
+
+/// `ARG BINARIES="..."` of the Dockerfile: what the image ships.
+fn shipped_binaries() -> BTreeSet<String> {
+    let text = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
+    let line = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("ARG BINARIES="))
+        .expect("the Dockerfile has ARG BINARIES=");
+    let bins: BTreeSet<String> = line
+        .trim_matches('"')
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    assert!(text.contains("cargo build --release --locked"), "{text}");
+    assert!(text.contains("FROM debian:bookworm-slim"), "{text}");
+    assert!(
+        text.contains("USER 10001"),
+        "the image must run as non-root"
+    );
+    assert!(
+        !text.lines().any(|l| l.trim_start().starts_with("ENTRYPOINT")),
+        "compose chooses the command"
+    );
+    bins
+}
+
+/// Container path → repository path, through the service's bind mounts.
+fn host_path(svc: &Service, arg: &str) -> Option<PathBuf> {
+    svc.volumes.iter().find_map(|v| {
+        let mut parts = v.split(':');
+        let (host, container) = (parts.next()?, parts.next()?);
+        let rest = arg.strip_prefix(container)?.trim_start_matches('/');
+        Some(root().join(host).join(rest))
+    })
+}
+
+/// The command's arguments with container paths mapped to the repository.
+fn mapped_args(svc: &Service) -> Vec<String> {
+    svc.command
+        .iter()
+        .map(|a| {
+            host_path(svc, a)
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_else(|| a.clone())
+        })
+        .collect()
+}
+
+fn port_of(svc: &Service) -> u16 {
+    let p = svc.ports.first().expect("a published port");
+    p.rsplit(':').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn services_are_consistent() {
+    let compose = load();
+    let bins = shipped_binaries();
+    for expected in ["mock-zapier", "zapier-mcp", "mcp-suite"] {
+        assert!(
+            compose.services.contains_key(expected),
+            "service {expected}"
+        );
+        assert!(bins.contains(expected), "the Dockerfile ships {expected}");
+    }
+    for (name, svc) in &compose.services {
+        assert_eq!(svc.build, ".", "{name}");
+        assert_eq!(svc.image, "mcp-connectors:local", "{name}");
+        assert!(
+            bins.contains(&svc.command[0]),
+            "{name}: {:?} is not shipped",
+            svc.command[0]
+        );
+        assert!(!svc.ports.is_empty(), "{name} publishes no port");
+        for p in &svc.ports {
+            assert!(
+                p.starts_with("127.0.0.1:"),
+                "{name}: port {p} must bind 127.0.0.1 only"
+            );
+        }
+        let test = &svc.healthcheck.test;
+        assert_eq!(test[0], "CMD", "{name}");
+        assert!(
+            bins.contains(&test[1]),
+            "{name}: health check uses {:?}",
+            test[1]
+        );
+        let url = url::Url::parse(test.last().unwrap()).unwrap();
+        assert_eq!(url.host_str(), Some("127.0.0.1"), "{name}");
+        assert_eq!(url.port(), Some(port_of(svc)), "{name}: health check port");
+        for (dep, d) in &svc.depends_on {
+            assert!(
+                compose.services.contains_key(dep),
+                "{name} depends on unknown {dep}"
+            );
+            assert_eq!(d.condition, "service_healthy", "{name} → {dep}");
+        }
+        for v in &svc.volumes {
+            let host = v.split(':').next().unwrap();
+            assert!(
+                root().join(host).exists(),
+                "{name}: volume source {host} is missing"
+            );
+            assert!(v.ends_with(":ro"), "{name}: mount {v} read-only");
+        }
+        // The listen address in the command (or config) is the published port.
+        if let Some(i) = svc.command.iter().position(|a| a == "--listen") {
+            let listen = &svc.command[i + 1];
+            assert!(listen.starts_with("0.0.0.0:"), "{name}: {listen}");
+            assert!(
+                listen.ends_with(&format!(":{}", port_of(svc))),
+                "{name}: {listen}"
+            );
+        }
+        let _ = &svc.environment;
+    }
+}
+
+/// Hook URLs in deploy/ point at the compose mock service and its port.
+#[test]
+fn hooks_point_at_the_mock_service() {
+    let compose = load();
+    let mock_port = port_of(&compose.services["mock-zapier"]);
+    let text = std::fs::read_to_string(root().join("deploy/hooks.toml")).unwrap();
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    let hooks = table["hook"].as_array().unwrap();
+    assert!(!hooks.is_empty());
+    for h in hooks {
+        let url = url::Url::parse(h["url"].as_str().unwrap()).unwrap();
+        assert_eq!(url.host_str(), Some("mock-zapier"), "{url}");
+        assert_eq!(url.port(), Some(mock_port), "{url}");
+    }
+    zapier_mcp::config::load_hooks(&root().join("deploy/hooks.toml")).unwrap();
+}
+
+#[tokio::test]
+async fn connector_commands_parse_with_the_connectors_own_flags() {
+    use connector_kit::Connector;
+    let compose = load();
+    let svc = &compose.services["zapier-mcp"];
+    assert_eq!(svc.command[0], zapier_mcp::Zapier::BINARY);
+    let args: Vec<OsString> = mapped_args(svc).into_iter().map(Into::into).collect();
+    let cli = Cli::<zapier_mcp::config::Options>::parse_layered(
+        zapier_mcp::Zapier::BINARY,
+        zapier_mcp::Zapier::ABOUT,
+        args,
+    )
+    .unwrap_or_else(|e| panic!("zapier-mcp rejects its compose command: {e}"));
+    assert_eq!(cli.kit.transport, Transport::Http);
+    assert_eq!(cli.kit.listen.port(), port_of(svc));
+    let hooks = cli.connector.hooks.expect("--hooks");
+    zapier_mcp::config::load_hooks(&hooks).unwrap();
+    let auth = inbound_auth(&cli.kit, "http://localhost:8101", &["/mcp"])
+        .await
+        .unwrap();
+    auth.check_bind(cli.kit.listen)
+        .expect("auth must allow binding 0.0.0.0 in the container");
+    assert!(cli.kit.allowed_hosts.contains(&"localhost".to_owned()));
+}
+
+#[tokio::test]
+async fn suite_command_parses_and_its_config_builds_every_connector() {
+    let compose = load();
+    let svc = &compose.services["mcp-suite"];
+    let args = mapped_args(svc);
+    let cli = mcp_suite::cli::parse(args.iter().map(OsString::from).collect())
+        .unwrap_or_else(|e| panic!("mcp-suite rejects its compose command: {e}"));
+    assert!(matches!(
+        cli.command,
+        Some(mcp_suite::cli::SuiteCommand::Serve)
+    ));
+    assert_eq!(cli.kit.listen.port(), port_of(svc));
+    let auth = inbound_auth(&cli.kit, "http://localhost:8931", &["/zapier/mcp"])
+        .await
+        .unwrap();
+    auth.check_bind(cli.kit.listen)
+        .expect("auth must allow binding 0.0.0.0 in the container");
+
+    // The real binary, same arguments, `tools --strict` instead of `serve`:
+    // every connector in the config must build.
+    let mut tools: Vec<String> = args[1..]
+        .iter()
+        .filter(|a| *a != "serve")
+        .cloned()
+        .collect();
+    tools.extend(["--strict".into(), "tools".into(), "--json".into()]);
+    let refs: Vec<&str> = tools.iter().map(String::as_str).collect();
+    let out = crate::run(&refs).await;
+    assert!(out.status.success(), "{}", crate::stderr(&out));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&crate::stdout(&out)).unwrap();
+    let connectors: BTreeSet<&str> = rows
+        .iter()
+        .filter_map(|r| r["connector"].as_str())
+        .collect();
+    for h in mcp_suite::registry::hosted() {
+        assert!(
+            connectors.contains(h.name()),
+            "deploy/suite.toml does not configure {}",
+            h.name()
+        );
+    }
+}
+
+/// Mocks have no library clap definition: run the real binary with the
+/// compose arguments (listen moved to 127.0.0.1:0) and wait for its URL.
+#[tokio::test]
+async fn mock_commands_start_the_real_binaries() {
+    let compose = load();
+    for (name, svc) in &compose.services {
+        let bin = &svc.command[0];
+        if !bin.starts_with("mock-") {
+            continue;
+        }
+        let path = sibling_binary(bin);
+        let args: Vec<String> = svc.command[1..]
+            .iter()
+            .map(|a| {
+                if a.starts_with("0.0.0.0:") {
+                    "127.0.0.1:0".to_owned()
+                } else {
+                    a.clone()
+                }
+            })
+            .collect();
+        let mut child = tokio::process::Command::new(&path)
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("{name}: no URL within 20 s"))
+            .unwrap();
+        let Some(url) = first else {
+            let out = child.wait_with_output().await.unwrap();
+            panic!(
+                "{name}: `{bin} {}` failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        // The health check's path answers 2xx on the real mock.
+        let health = url::Url::parse(svc.healthcheck.test.last().unwrap()).unwrap();
+        let status = reqwest::get(format!("{}{}", url.trim(), health.path()))
+            .await
+            .unwrap()
+            .status();
+        assert!(
+            status.is_success(),
+            "{name}: health check path answers {status}"
+        );
+        let _ = child.kill().await;
+    }
+}
+
+/// A workspace binary beside this crate's, brought up to date with cargo
+/// (a no-op when fresh; nextest and `cargo test` both release cargo's build
+/// lock before running tests).
+fn sibling_binary(bin: &str) -> PathBuf {
+    let dir = Path::new(BIN).parent().unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO"));
+    cmd.current_dir(root())
+        .args(["build", "--quiet", "--bin", bin]);
+    if dir.file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
+    }
+    if let Some(target) = dir.parent() {
+        cmd.env("CARGO_TARGET_DIR", target);
+    }
+    let status = cmd.status().unwrap();
+    assert!(status.success(), "cargo build --bin {bin} failed");
+    dir.join(bin)
+}
