@@ -60,7 +60,6 @@ mod state;
 mod write;
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
 
 use axum::Router;
 use mock_kit::{MockKit, Served};
@@ -155,6 +154,6 @@ pub async fn spawn(options: Options) -> io::Result<Served> {
 /// Like [`spawn`], also returning the kit and state handles for in-process assertions.
 pub async fn spawn_with_handles(options: Options) -> io::Result<(Served, MockKit, MockJira)> {
     let (router, kit, state) = app(options);
-    let served = mock_kit::serve(router, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+    let served = mock_kit::serve_local(router).await?;
     Ok((served, kit, state))
 }

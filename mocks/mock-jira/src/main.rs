@@ -9,7 +9,6 @@ use clap::Parser;
 use mock_jira::{
     DEFAULT_API_TOKEN, DEFAULT_EMAIL, DEFAULT_OAUTH_TOKEN, DEFAULT_PAT, Deployment, Options,
 };
-use tracing_subscriber::EnvFilter;
 
 /// Mock of Jira Cloud (REST v3) and Jira Data Center (REST v2), with fault injection.
 #[derive(Debug, Parser)]
@@ -41,12 +40,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    mock_kit::init_logging();
     let (app, _kit, _state) = mock_jira::app(Options {
         deployment: args.deployment,
         rate_per_second: args.rate_per_second,

@@ -48,4 +48,6 @@ mod server;
 pub use fault::{Fault, FaultAction};
 pub use kit::{MAX_RECORDED_REQUESTS, MockKit, RecordedRequest};
 pub use layer::{ADMIN_PREFIX, MAX_BODY_BYTES, with_kit, with_kit_and_reset};
-pub use server::{DEFAULT_LISTEN, Served, print_url_and_serve, serve, shutdown_signal};
+pub use server::{
+    DEFAULT_LISTEN, Served, init_logging, print_url_and_serve, serve, serve_local, shutdown_signal,
+};

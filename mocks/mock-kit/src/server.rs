@@ -80,6 +80,22 @@ pub async fn serve(app: Router, listen: SocketAddr) -> io::Result<Served> {
     })
 }
 
+/// Serves `app` on `127.0.0.1` with a free port (tests, the demo).
+pub async fn serve_local(app: Router) -> io::Result<Served> {
+    serve(app, SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0))).await
+}
+
+/// Sets up logging for a mock binary: stderr (stdout carries the URL),
+/// level from `RUST_LOG`, default `info`.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(io::stderr)
+        .with_env_filter(filter)
+        .try_init();
+}
+
 /// Serves `app` on `listen`, prints the bound URL as the first line of stdout, and runs
 /// until Ctrl-C or SIGTERM, then shuts down gracefully. For mock binaries.
 pub async fn print_url_and_serve(app: Router, listen: SocketAddr) -> io::Result<()> {

@@ -37,7 +37,6 @@ mod routes;
 mod state;
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
 
 use axum::Router;
 use mock_kit::{MockKit, Served};
@@ -86,6 +85,6 @@ pub async fn spawn(options: Options) -> io::Result<Served> {
 /// Like [`spawn`], also returning the kit and state handles for in-process assertions.
 pub async fn spawn_with_handles(options: Options) -> io::Result<(Served, MockKit, MockZapier)> {
     let (router, kit, state) = app(options);
-    let served = mock_kit::serve(router, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+    let served = mock_kit::serve_local(router).await?;
     Ok((served, kit, state))
 }

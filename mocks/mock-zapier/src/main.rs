@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 
 use clap::Parser;
 use mock_zapier::{DEFAULT_RATE_PER_SECOND, Options};
-use tracing_subscriber::EnvFilter;
 
 /// Mock of Zapier's Catch Hook webhooks, with fault injection.
 #[derive(Debug, Parser)]
@@ -24,12 +23,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    mock_kit::init_logging();
     let (app, _kit, _state) = mock_zapier::app(Options {
         rate_per_second: args.rate_per_second,
     });
