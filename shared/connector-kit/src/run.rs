@@ -21,7 +21,7 @@ use crate::cli::{AuthMode, Cli, Command, KitArgs, LogFormat, Transport};
 use crate::connector::{Check, Connector, Kit};
 use crate::http::{HttpOptions, app, mount};
 use crate::metrics::Metrics;
-use crate::policy::{Selection, ToolPolicy, apply};
+use crate::policy::{ToolPolicy, apply};
 use crate::server::McpServer;
 use crate::tools::{print_tools, tool_rows};
 
@@ -418,6 +418,3 @@ async fn doctor<C: Connector>(kit: &KitArgs, built: &Built<C>) -> anyhow::Result
         ExitCode::FAILURE
     })
 }
-
-/// The selection type, re-exported for the suite.
-pub type ToolSelection = Selection;

@@ -1,11 +1,11 @@
 //! Toolset `search`: the read-only `search` / `fetch` pair in the shape
 //! ChatGPT deep research expects, over hooks and delivery receipts.
 
+use connector_kit::search::{Document, SearchHit, SearchResults};
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::model::{CallToolResult, ContentBlock};
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
-use connector_kit::search::{Document, SearchHit, SearchResults};
 use serde::Deserialize;
 use serde_json::json;
 

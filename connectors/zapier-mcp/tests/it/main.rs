@@ -5,6 +5,7 @@ mod auth;
 mod confirm;
 mod docs;
 mod faults;
+mod robustness;
 mod tools;
 
 use connector_testkit::{Client, ClientOptions, Era, HttpServer};
