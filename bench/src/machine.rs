@@ -13,6 +13,8 @@ pub struct Machine {
     pub mem_total_mib: u64,
     pub kernel: String,
     pub rustc: String,
+    /// `/proc/loadavg` when the run started (the machine is shared).
+    pub loadavg: String,
 }
 
 impl Machine {
@@ -48,6 +50,9 @@ impl Machine {
                 .map(|s| s.trim().to_owned())
                 .unwrap_or_default(),
             rustc,
+            loadavg: std::fs::read_to_string("/proc/loadavg")
+                .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+                .unwrap_or_default(),
         }
     }
 
@@ -55,8 +60,14 @@ impl Machine {
     pub fn markdown(&self) -> String {
         format!(
             "# Benchmark results\n\n\
-             - date: {}\n- machine: {} × {} ({} MiB RAM, Linux {})\n- toolchain: {}\n",
-            self.date, self.nproc, self.cpu_model, self.mem_total_mib, self.kernel, self.rustc
+             - date: {}\n- machine: {} × {} ({} MiB RAM, Linux {})\n- toolchain: {}\n- load average at start: {}\n",
+            self.date,
+            self.nproc,
+            self.cpu_model,
+            self.mem_total_mib,
+            self.kernel,
+            self.rustc,
+            self.loadavg
         )
     }
 }

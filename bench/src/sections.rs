@@ -335,7 +335,7 @@ pub fn latency(
         }
         let _ = writeln!(
             md,
-            "| {} | direct | `{} {}` to the mock | {} | {} | 1.00× | 1.00× | 0 |",
+            "| {} | direct | `{} /{}` to the mock | {} | {} | 1.00× | 1.00× | 0 |",
             p.target.name,
             d.method,
             d.url

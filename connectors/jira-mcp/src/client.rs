@@ -654,7 +654,8 @@ pub fn field_hint(errors: &BTreeMap<String, String>, meta: &[FieldMeta]) -> Stri
     let mut lines = Vec::new();
     for f in meta {
         let named = errors.contains_key(&f.field_id);
-        if !named && !(f.required && f.has_default_value != Some(true)) {
+        let must_give = f.required && f.has_default_value != Some(true);
+        if !(named || must_give) {
             continue;
         }
         let mut line = format!(

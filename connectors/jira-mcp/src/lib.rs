@@ -109,14 +109,29 @@ impl Connector for Jira {
             )),
             Err(e) => checks.push(Check::fail("credential", e.to_string())),
         }
-        match self
-            .client
-            .search("order by created DESC", &["summary".into()], 1, None)
-            .await
-        {
-            Ok(_) => checks.push(Check::pass("search", "JQL search answers")),
-            Err(e) => checks.push(Check::fail("search", e.to_string())),
-        }
+        // Cloud refuses unbounded JQL, so search within the first visible project.
+        let search = match self.client.projects(0, 1).await {
+            Ok((projects, _)) => match projects.first() {
+                Some(p) => {
+                    let jql = format!(
+                        "project = {} ORDER BY created DESC",
+                        tools::jql_string(&p.key)
+                    );
+                    match self.client.search(&jql, &["summary".into()], 1, None).await {
+                        Ok(_) => {
+                            Check::pass("search", format!("JQL search answers (project {})", p.key))
+                        }
+                        Err(e) => Check::fail("search", e.to_string()),
+                    }
+                }
+                None => Check::fail(
+                    "search",
+                    "the credential sees no project: check its Browse Projects permission",
+                ),
+            },
+            Err(e) => Check::fail("projects", e.to_string()),
+        };
+        checks.push(search);
         if self.options.write_projects.is_empty() {
             checks.push(Check::pass(
                 "write scope",

@@ -128,6 +128,25 @@ pub fn command() -> clap::Command {
     SuiteCli::command()
         .mut_arg("listen", |a| a.default_value(DEFAULT_LISTEN))
         .mut_arg("transport", |a| a.default_value("http").hide(true))
+        .after_long_help(connector_tables_help())
+}
+
+/// `--help` text listing every hosted connector's table keys.
+fn connector_tables_help() -> String {
+    let mut out = String::from("Connector tables in the config file:\n");
+    for h in crate::registry::hosted() {
+        out.push_str(&format!("\n  [{}]  ({} flags)\n", h.name(), h.binary()));
+        for a in h.command().get_arguments() {
+            let Some(long) = a.get_long() else { continue };
+            let env = a
+                .get_env()
+                .map(|e| format!(" (env {})", e.to_string_lossy()))
+                .unwrap_or_default();
+            let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
+            out.push_str(&format!("    {:<20} {help}{env}\n", long.replace('-', "_")));
+        }
+    }
+    out
 }
 
 /// Parses `args` (program name first), applying the config file.

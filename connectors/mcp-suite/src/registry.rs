@@ -120,7 +120,7 @@ impl<C: Connector> Hosted for Slot<C> {
     }
 
     fn command(&self) -> clap::Command {
-        let cmd = clap::Command::new(C::BINARY).no_binary_name(false);
+        let cmd = clap::Command::new(C::BINARY);
         SectionPolicy::augment_args(<C::Options as Args>::augment_args(cmd))
     }
 

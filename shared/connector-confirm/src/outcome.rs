@@ -6,7 +6,6 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::WritePlan;
 
 /// Where a write stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -34,9 +33,10 @@ pub struct WriteOutcome<T: JsonSchema> {
     /// The upstream's result, when executed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result: Option<T>,
-    /// What will be written (confirmation_required).
+    /// What will be written (confirmation_required): system, tool, target,
+    /// effect, tier, summary and the exact field changes (before → after).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub preview: Option<WritePlan>,
+    pub preview: Option<Value>,
     /// Single-use token to pass back after the user approved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmation_token: Option<String>,

@@ -162,7 +162,7 @@ pub struct CreateArgs {
     pub priority: Option<String>,
     /// Labels (no spaces).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 20))]
+    #[schemars(length(max = 20), inner(regex(pattern = r"^\S{1,255}$")))]
     pub labels: Vec<String>,
     /// Assignee id (account id on Cloud, user name on Data Center; see `search_users`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -215,9 +215,9 @@ pub struct UpdateArgs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 60))]
     pub priority: Option<String>,
-    /// New labels (replace the old ones).
+    /// New labels (replace the old ones; no spaces).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 20))]
+    #[schemars(length(max = 20), inner(regex(pattern = r"^\S{1,255}$")))]
     pub labels: Option<Vec<String>>,
     /// Other fields by id, in Jira's JSON shape.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -803,22 +803,30 @@ pub(crate) fn scope_of(issue: &crate::model::Issue) -> String {
         .unwrap_or_default()
 }
 
-/// Looks for an issue carrying `label` in `project`.
+/// Looks for an issue carrying `label` in `project`. Jira's search index can
+/// lag a create by a moment, so an empty answer is asked again twice.
 async fn find_by_label(client: &JiraClient, project: &str, label: &str) -> Option<Created> {
     let jql = format!(
         "project = {} AND labels = {}",
         crate::tools::jql_string(project),
         crate::tools::jql_string(label)
     );
-    let page = client
-        .search(&jql, &["summary".into()], 2, None)
-        .await
-        .ok()?;
-    let found = page.issues.into_iter().next()?;
-    Some(Created {
-        id: found.id,
-        key: found.key,
-    })
+    for attempt in 0..3 {
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(750)).await;
+        }
+        let page = client
+            .search(&jql, &["summary".into()], 1, None)
+            .await
+            .ok()?;
+        if let Some(found) = page.issues.into_iter().next() {
+            return Some(Created {
+                id: found.id,
+                key: found.key,
+            });
+        }
+    }
+    None
 }
 
 #[cfg(test)]

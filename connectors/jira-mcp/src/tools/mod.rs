@@ -267,7 +267,11 @@ pub fn markdown_table() -> String {
             spec.effect,
             spec.tier.number(),
             tool.title.as_deref().unwrap_or(spec.name),
-            description.split_whitespace().collect::<Vec<_>>().join(" ").replace('|', "\\|")
+            description
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace('|', "\\|")
         ));
     }
     out

@@ -145,3 +145,66 @@ async fn credentials_problems_name_the_variable() {
         r.text
     );
 }
+
+#[tokio::test]
+async fn elicitation_confirms_a_create_in_both_eras() {
+    use connector_testkit::{ClientOptions, Elicit, Era};
+    let w = World::dc().await;
+    for era in [Era::Legacy, Era::Modern] {
+        let before = w.jira.issue_count();
+        let client = w
+            .stdio_with(
+                &[],
+                ClientOptions {
+                    era,
+                    elicit: Elicit::Approve,
+                },
+            )
+            .await;
+        let r = client.call("create_issue", create_args()).await.unwrap();
+        assert_eq!(r.structured["status"], "executed", "{era:?}: {}", r.text);
+        assert!(
+            client
+                .elicitations()
+                .iter()
+                .any(|m| m.contains("Rotate the TLS certificates")),
+            "{era:?}"
+        );
+        assert_eq!(w.jira.issue_count(), before + 1);
+        let decline = w
+            .stdio_with(
+                &[],
+                ClientOptions {
+                    era,
+                    elicit: Elicit::Decline,
+                },
+            )
+            .await;
+        let r = decline.call("create_issue", create_args()).await.unwrap();
+        assert_ne!(r.structured["status"], "executed", "{era:?}: {}", r.text);
+        assert_eq!(w.jira.issue_count(), before + 1);
+    }
+}
+
+#[tokio::test]
+async fn doctor_checks_site_credential_and_search() {
+    for w in World::both().await {
+        let env = w.env();
+        let out = tokio::process::Command::new(crate::BIN)
+            .arg("doctor")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .output()
+            .await
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{text}");
+        assert!(
+            text.contains("credential") && text.contains("Mock User"),
+            "{text}"
+        );
+    }
+}

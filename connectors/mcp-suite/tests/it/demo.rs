@@ -35,3 +35,40 @@ async fn demo_tour_completes_and_the_mock_receives_the_page() {
     // No giant dumps: every line stays readable.
     assert!(text.lines().all(|l| l.chars().count() < 200), "{text}");
 }
+
+#[tokio::test]
+async fn demo_keeps_serving_and_prints_the_inspector_command() {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(crate::BIN)
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let inspector = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("npx ") {
+                return line;
+            }
+        }
+        panic!("the demo ended without printing the Inspector command");
+    })
+    .await
+    .expect("the Inspector command within 60 s");
+    assert!(
+        inspector.contains("@modelcontextprotocol/inspector@2.12.0 --cli http://127.0.0.1:")
+            && inspector.contains("/zapier/mcp --method tools/list"),
+        "{inspector}"
+    );
+    let url = inspector
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap();
+    let client = connector_testkit::Client::http(url, None, Default::default())
+        .await
+        .unwrap();
+    assert!(!client.list_all_tools().await.unwrap().is_empty());
+    let _ = child.kill().await;
+}

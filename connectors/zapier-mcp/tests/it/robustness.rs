@@ -93,8 +93,9 @@ async fn garbage_on_stdio_does_not_kill_the_server() {
     let read = async {
         while let Some(line) = lines.next_line().await.unwrap() {
             let v: Value = serde_json::from_str(&line).unwrap();
-            seen.push(v.clone());
-            if v["id"] == 3 {
+            seen.push(v);
+            // Requests are handled concurrently: wait for both answers.
+            if [2, 3].iter().all(|id| seen.iter().any(|s| s["id"] == *id)) {
                 break;
             }
         }

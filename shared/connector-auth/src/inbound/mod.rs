@@ -246,8 +246,8 @@ pub enum InboundAuthError {
     /// `--auth none` on an address other people can reach.
     #[error(
         "refusing to serve without authentication on {addr}: that address is reachable from other \
-         machines. Configure bearer tokens ([[auth.tokens]]) or OAuth ([auth.oauth]), or bind to \
-         127.0.0.1"
+         machines. Use `--auth tokens --auth-tokens-file FILE` or `--auth oauth --oauth-issuer URL`, \
+         or listen on 127.0.0.1"
     )]
     UnauthenticatedPublicBind {
         /// The address we were asked to bind.

@@ -128,7 +128,7 @@ fn bind_check_refuses_none_mode_off_loopback() {
     let error = none.check_bind(addr).unwrap_err().to_string();
     assert!(error.contains("0.0.0.0:8080"), "{error}");
     assert!(
-        error.contains("127.0.0.1") && error.contains("OAuth"),
+        error.contains("127.0.0.1") && error.contains("--auth oauth"),
         "{error}"
     );
     static_auth(&[]).check_bind(addr).unwrap();

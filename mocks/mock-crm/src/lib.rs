@@ -1,0 +1,1 @@
+//! mock-crm (in progress)

@@ -1,0 +1,1 @@
+//! mock-github (in progress)
