@@ -546,28 +546,18 @@ impl JiraClient {
             return Ok(resp);
         }
         let status = resp.status().as_u16();
-        let retry_after = resp
-            .extensions()
-            .get::<connector_retry::RetryReport>()
-            .and_then(|r| r.retry_after)
-            .or_else(|| connector_retry::server_wait(resp.headers(), std::time::SystemTime::now()));
         let reason = resp
             .headers()
             .get("RateLimit-Reason")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let text = resp.text().await.unwrap_or_default();
+        let (err, text) = UpstreamError::from_response_with_body(SERVICE, resp).await;
         let body: ErrorBody = serde_json::from_str(&text).unwrap_or_default();
-        let mut message = error_message(&body);
-        if message.is_empty() {
-            message = connector_kit::upstream::extract_message(&text);
-        }
-        let err = UpstreamError::Status {
-            service: SERVICE,
-            status,
-            message,
-            retry_after,
-            hint: None,
+        let message = error_message(&body);
+        let err = if message.is_empty() {
+            err
+        } else {
+            err.with_message(message)
         };
         let err = match (status, reason) {
             (401, _) => err.with_hint(format!(

@@ -53,6 +53,15 @@ impl UpstreamError {
     /// Reads an error response: status, `Retry-After` (or the retry crate's
     /// report), and the upstream's message from common JSON error shapes.
     pub async fn from_response(service: &'static str, resp: reqwest::Response) -> Self {
+        Self::from_response_with_body(service, resp).await.0
+    }
+
+    /// Like [`UpstreamError::from_response`], also returning the raw body so
+    /// a connector can read vendor-specific detail (field errors, codes).
+    pub async fn from_response_with_body(
+        service: &'static str,
+        resp: reqwest::Response,
+    ) -> (Self, String) {
         let status = resp.status().as_u16();
         let retry_after = resp
             .extensions()
@@ -60,13 +69,22 @@ impl UpstreamError {
             .and_then(|r| r.retry_after)
             .or_else(|| connector_retry::server_wait(resp.headers(), std::time::SystemTime::now()));
         let body = resp.text().await.unwrap_or_default();
-        UpstreamError::Status {
+        let err = UpstreamError::Status {
             service,
             status,
             message: extract_message(&body),
             retry_after,
             hint: None,
+        };
+        (err, body)
+    }
+
+    /// Replaces the upstream message (when a connector reads a richer one).
+    pub fn with_message(mut self, text: impl Into<String>) -> Self {
+        if let UpstreamError::Status { message, .. } = &mut self {
+            *message = text.into();
         }
+        self
     }
 
     /// Classifies a transport error from the middleware stack.

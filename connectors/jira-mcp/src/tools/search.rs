@@ -1,13 +1,14 @@
 //! Toolset `search`: the read-only `search` / `fetch` pair in the shape
 //! ChatGPT deep research expects, over Jira issues.
 
+use connector_kit::search::{Document, SearchHit, SearchResults};
 use connector_kit::text::clip;
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::model::CallToolResult;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::json;
 
 use crate::Jira;
 use crate::tools::{KEY_PATTERN, SUMMARY_FIELDS, jql_string};
@@ -23,45 +24,12 @@ pub struct SearchArgs {
     pub query: String,
 }
 
-/// One search hit.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct SearchResult {
-    /// Issue key, for `fetch`.
-    pub id: String,
-    /// `KEY: summary`.
-    pub title: String,
-    /// Link to the issue.
-    pub url: String,
-}
-
-/// Search results.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct SearchResults {
-    /// Hits, most recently updated first.
-    pub results: Vec<SearchResult>,
-}
-
 /// Arguments of `fetch`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FetchArgs {
     /// An issue key from `search`, e.g. `OPS-12`.
     #[schemars(regex(pattern = KEY_PATTERN), length(max = 50))]
     pub id: String,
-}
-
-/// A fetched document.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Document {
-    /// Issue key.
-    pub id: String,
-    /// `KEY: summary`.
-    pub title: String,
-    /// The issue as text: fields, description and comments (Markdown).
-    pub text: String,
-    /// Link to the issue.
-    pub url: String,
-    /// Status, type, priority, assignee, timestamps.
-    pub metadata: Value,
 }
 
 #[tool_router(router = search_tools, vis = "pub(crate)")]
@@ -86,7 +54,7 @@ impl Jira {
                 .iter()
                 .map(|i| {
                     let s = self.summarize(i);
-                    SearchResult {
+                    SearchHit {
                         title: format!("{}: {}", s.key, s.summary),
                         id: s.key,
                         url: s.url,
