@@ -28,7 +28,7 @@ BIN="$TOOLS/npm/node_modules/.bin"
 echo "node $(node --version), inspector $("$BIN/mcp-inspector" --version 2>/dev/null || echo '?')"
 
 TARGET="${CARGO_TARGET_DIR:-target}/debug"
-cargo build --locked --quiet -p zapier-mcp -p mock-zapier
+cargo build --locked --quiet -p zapier-mcp -p mock-zapier -p jira-mcp -p mock-jira
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
@@ -80,5 +80,25 @@ done
 
 check "python sdk zapier stdio" env PYTHONPATH="$TOOLS/pysdk" python3 .ci/real-clients/python_client.py stdio "${ZAPIER[@]}"
 check "python sdk zapier http" env PYTHONPATH="$TOOLS/pysdk" python3 .ci/real-clients/python_client.py http "$ZAPIER_HTTP"
+
+# --- jira-mcp (Cloud deployment against mock-jira) ------------------------------
+MOCK_JIRA=$(start mock-jira "$TARGET/mock-jira" --listen 127.0.0.1:0)
+# Flags, not env: the Inspector does not pass its environment to the server.
+JIRA=("$TARGET/jira-mcp" --base-url "$MOCK_JIRA" --deployment cloud --email mock@example.com --api-token mock-token)
+JIRA_HTTP=$(start jira-http "${JIRA[@]}" --transport http --listen 127.0.0.1:0)
+for era in legacy modern; do
+  check "inspector jira stdio $era tools/list --strict" \
+    "$BIN/mcp-inspector" --cli --protocol-era "$era" "${JIRA[@]}" --method tools/list --strict --format json
+  check "inspector jira stdio $era tools/call list_projects" \
+    "$BIN/mcp-inspector" --cli --protocol-era "$era" "${JIRA[@]}" --method tools/call --tool-name list_projects
+  check "inspector jira http $era tools/list --strict" \
+    "$BIN/mcp-inspector" --cli --protocol-era "$era" --transport http --server-url "$JIRA_HTTP" --method tools/list --strict --format json
+  check "inspector jira http $era tools/call list_projects" \
+    "$BIN/mcp-inspector" --cli --protocol-era "$era" --transport http --server-url "$JIRA_HTTP" --method tools/call --tool-name list_projects
+done
+for scenario in tools-list dns-rebinding-protection http-header-validation caching server-initialize sep-2164-resource-not-found; do
+  check "conformance jira $scenario" \
+    "$BIN/conformance" server --url "$JIRA_HTTP" --scenario "$scenario" --expected-failures .ci/conformance-expected-failures.yaml
+done
 
 exit $fail
