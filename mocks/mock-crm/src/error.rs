@@ -73,7 +73,11 @@ impl ApiError {
 
     /// `404` for a path the mock does not know.
     pub fn no_route() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND", "Resource not found")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "OBJECT_NOT_FOUND",
+            "Resource not found",
+        )
     }
 
     /// `401 INVALID_AUTHENTICATION`.

@@ -179,10 +179,34 @@ use ObjectType::{Companies, Contacts, Deals, Notes};
 
 /// HubSpot-defined association types (from the v4 associations documentation).
 pub const ASSOCIATION_KINDS: &[AssociationKind] = &[
-    kind(1, Contacts, Companies, "contact_to_company", Some("Primary")),
-    kind(279, Contacts, Companies, "contact_to_company_unlabeled", None),
-    kind(2, Companies, Contacts, "company_to_contact", Some("Primary")),
-    kind(280, Companies, Contacts, "company_to_contact_unlabeled", None),
+    kind(
+        1,
+        Contacts,
+        Companies,
+        "contact_to_company",
+        Some("Primary"),
+    ),
+    kind(
+        279,
+        Contacts,
+        Companies,
+        "contact_to_company_unlabeled",
+        None,
+    ),
+    kind(
+        2,
+        Companies,
+        Contacts,
+        "company_to_contact",
+        Some("Primary"),
+    ),
+    kind(
+        280,
+        Companies,
+        Contacts,
+        "company_to_contact_unlabeled",
+        None,
+    ),
     kind(4, Contacts, Deals, "contact_to_deal", None),
     kind(3, Deals, Contacts, "deal_to_contact", None),
     kind(5, Deals, Companies, "deal_to_company", Some("Primary")),

@@ -212,8 +212,18 @@ pub fn pipelines() -> Vec<Pipeline> {
             stages: vec![
                 stage("appointmentscheduled", "Appointment Scheduled", 0.2, false),
                 stage("qualifiedtobuy", "Qualified To Buy", 0.4, false),
-                stage("presentationscheduled", "Presentation Scheduled", 0.6, false),
-                stage("decisionmakerboughtin", "Decision Maker Bought-In", 0.8, false),
+                stage(
+                    "presentationscheduled",
+                    "Presentation Scheduled",
+                    0.6,
+                    false,
+                ),
+                stage(
+                    "decisionmakerboughtin",
+                    "Decision Maker Bought-In",
+                    0.8,
+                    false,
+                ),
                 stage("contractsent", "Contract Sent", 0.9, false),
                 stage("closedwon", "Closed Won", 1.0, true),
                 stage("closedlost", "Closed Lost", 0.0, true),
@@ -454,7 +464,10 @@ pub fn check_value(def: &PropDef, raw: &str) -> Result<String, PropertyError> {
         return Err(PropertyError::new(
             def.name,
             "READ_ONLY_VALUE",
-            format!("{} is a read only property; its value cannot be set.", def.name),
+            format!(
+                "{} is a read only property; its value cannot be set.",
+                def.name
+            ),
         ));
     }
     if raw.is_empty() {
@@ -564,7 +577,10 @@ mod tests {
         let id = def(ObjectType::Deals, "hs_object_id");
         assert_eq!(check_value(&id, "1").unwrap_err().code, "READ_ONLY_VALUE");
         let email = def(ObjectType::Contacts, "email");
-        assert_eq!(check_value(&email, "nope").unwrap_err().code, "INVALID_EMAIL");
+        assert_eq!(
+            check_value(&email, "nope").unwrap_err().code,
+            "INVALID_EMAIL"
+        );
         assert!(check_value(&email, "a@b.co").is_ok());
     }
 

@@ -129,9 +129,9 @@ impl SearchRequest {
             return Err(ApiError::bad_request("Only one sort is supported."));
         }
         let limit = self.limit.unwrap_or(10);
-        if limit > MAX_SEARCH_LIMIT {
+        if limit == 0 || limit > MAX_SEARCH_LIMIT {
             return Err(ApiError::bad_request(format!(
-                "limit must be at most {MAX_SEARCH_LIMIT}, was {limit}."
+                "limit must be between 1 and {MAX_SEARCH_LIMIT}, was {limit}."
             )));
         }
         let offset = match &self.after {
@@ -172,8 +172,9 @@ impl Filter {
         let missing = match op {
             "HAS_PROPERTY" | "NOT_HAS_PROPERTY" => None,
             "IN" | "NOT_IN" => self.values.is_none().then_some("values"),
-            "BETWEEN" => (self.value.is_none() || self.high_value.is_none())
-                .then_some("value and highValue"),
+            "BETWEEN" => {
+                (self.value.is_none() || self.high_value.is_none()).then_some("value and highValue")
+            }
             _ => self.value.is_none().then_some("value"),
         };
         match missing {
@@ -232,7 +233,11 @@ fn matches_filter(object: &CrmObject, filter: &Filter, associations: &dyn Associ
     } else {
         object.get(name).map(str::to_owned)
     };
-    let value = filter.value.as_ref().map(value_to_string).unwrap_or_default();
+    let value = filter
+        .value
+        .as_ref()
+        .map(value_to_string)
+        .unwrap_or_default();
     match (filter.operator.as_str(), actual.as_deref()) {
         ("HAS_PROPERTY", actual) => actual.is_some(),
         ("NOT_HAS_PROPERTY", actual) => actual.is_none(),
@@ -420,16 +425,17 @@ mod tests {
 
     #[test]
     fn comparisons_follow_the_property_type() {
-        assert_eq!(
-            compare(PropType::Number, "9", "10"),
-            Some(Ordering::Less)
-        );
+        assert_eq!(compare(PropType::Number, "9", "10"), Some(Ordering::Less));
         assert_eq!(
             compare(PropType::String, "9", "10"),
             Some(Ordering::Greater)
         );
         assert_eq!(
-            compare(PropType::DateTime, "2026-01-01T00:00:00.000Z", "1767225600000"),
+            compare(
+                PropType::DateTime,
+                "2026-01-01T00:00:00.000Z",
+                "1767225600000"
+            ),
             Some(Ordering::Equal)
         );
     }

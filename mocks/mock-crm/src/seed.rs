@@ -193,7 +193,12 @@ struct Builder {
 }
 
 impl Builder {
-    fn add(&mut self, object_type: ObjectType, created: DateTime<Utc>, props: &[(&str, String)]) -> u64 {
+    fn add(
+        &mut self,
+        object_type: ObjectType,
+        created: DateTime<Utc>,
+        props: &[(&str, String)],
+    ) -> u64 {
         let id = self.seed.next_id;
         self.seed.next_id += 1;
         let mut object = blank(object_type, id, created);
@@ -219,7 +224,9 @@ impl Builder {
     fn link(&mut self, type_id: u32, from: u64, to: u64) {
         let kind: &AssociationKind = association_kind(type_id).expect("known association type");
         let inverse = inverse_kind(kind);
-        self.seed.edges.insert((kind.from, from, kind.to, to, kind.type_id));
+        self.seed
+            .edges
+            .insert((kind.from, from, kind.to, to, kind.type_id));
         self.seed
             .edges
             .insert((kind.to, to, kind.from, from, inverse.type_id));
@@ -254,7 +261,10 @@ impl Builder {
                 .chain([stage.id])
                 .collect()
         } else {
-            pipeline.stages[..=stage_index].iter().map(|s| s.id).collect()
+            pipeline.stages[..=stage_index]
+                .iter()
+                .map(|s| s.id)
+                .collect()
         };
         let steps = walked.len() as i64;
         let created = anchor - Duration::days(days_ago + step_days * (steps - 1));
@@ -284,8 +294,11 @@ impl Builder {
     }
 
     fn note(&mut self, body: String, at: DateTime<Utc>) -> u64 {
-        let id = self.add(ObjectType::Notes, at, &[("hs_note_body", body), ("hs_timestamp", iso(at))]);
-        id
+        self.add(
+            ObjectType::Notes,
+            at,
+            &[("hs_note_body", body), ("hs_timestamp", iso(at))],
+        )
     }
 }
 
@@ -293,7 +306,10 @@ fn domain_of(name: &str) -> String {
     let words: Vec<String> = name
         .split_whitespace()
         .filter(|w| !matches!(*w, "Corp" | "Corporation"))
-        .map(|w| w.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), ""))
+        .map(|w| {
+            w.to_lowercase()
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "")
+        })
         .collect();
     format!("{}.com", words.join(""))
 }
@@ -303,7 +319,10 @@ pub(crate) fn build() -> Seed {
     let anchor = seed_anchor();
     let mut b = Builder {
         seed: Seed {
-            objects: ObjectType::ALL.into_iter().map(|t| (t, BTreeMap::new())).collect(),
+            objects: ObjectType::ALL
+                .into_iter()
+                .map(|t| (t, BTreeMap::new()))
+                .collect(),
             edges: BTreeSet::new(),
             next_id: ACME_COMPANY_ID,
         },
@@ -333,7 +352,15 @@ pub(crate) fn build() -> Seed {
                 ("phone", format!("+1 555 01{:02}", i)),
                 ("numberofemployees", employees.to_string()),
                 ("annualrevenue", (employees * 185_000).to_string()),
-                ("lifecyclestage", if i % 3 == 2 { "opportunity" } else { "customer" }.to_owned()),
+                (
+                    "lifecyclestage",
+                    if i % 3 == 2 {
+                        "opportunity"
+                    } else {
+                        "customer"
+                    }
+                    .to_owned(),
+                ),
             ],
         );
         companies.push(id);
@@ -362,20 +389,37 @@ pub(crate) fn build() -> Seed {
             let company = (i % 10 != 0).then(|| companies[1 + i % (SEED_COMPANIES - 1)]);
             (first, last, JOB_TITLES[i % JOB_TITLES.len()], company)
         };
-        let domain = company.map_or_else(|| "example.net".to_owned(), |id| {
-            domain_of(COMPANY_NAMES[(id - ACME_COMPANY_ID) as usize])
-        });
-        let local = format!("{}.{}", first.to_lowercase(), last.to_lowercase().replace('\'', ""));
+        let domain = company.map_or_else(
+            || "example.net".to_owned(),
+            |id| domain_of(COMPANY_NAMES[(id - ACME_COMPANY_ID) as usize]),
+        );
+        let local = format!(
+            "{}.{}",
+            first.to_lowercase(),
+            last.to_lowercase().replace('\'', "")
+        );
         let mut email = format!("{local}@{domain}");
         let mut n = 2;
         while !emails.insert(email.clone()) {
             email = format!("{local}{n}@{domain}");
             n += 1;
         }
-        let lifecycle = ["lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer", "subscriber"]
-            [b.rng.below(6)];
-        let lead_status = ["NEW", "OPEN", "IN_PROGRESS", "CONNECTED", "ATTEMPTED_TO_CONTACT", "BAD_TIMING"]
-            [b.rng.below(6)];
+        let lifecycle = [
+            "lead",
+            "marketingqualifiedlead",
+            "salesqualifiedlead",
+            "opportunity",
+            "customer",
+            "subscriber",
+        ][b.rng.below(6)];
+        let lead_status = [
+            "NEW",
+            "OPEN",
+            "IN_PROGRESS",
+            "CONNECTED",
+            "ATTEMPTED_TO_CONTACT",
+            "BAD_TIMING",
+        ][b.rng.below(6)];
         let (city, country) = CITIES[b.rng.below(CITIES.len())];
         let mut props = vec![
             ("email", email),
@@ -385,11 +429,22 @@ pub(crate) fn build() -> Seed {
             ("phone", format!("+1 555 2{:03}", i)),
             ("city", city.to_owned()),
             ("country", country.to_owned()),
-            ("lifecyclestage", if company == Some(acme) { "customer" } else { lifecycle }.to_owned()),
+            (
+                "lifecyclestage",
+                if company == Some(acme) {
+                    "customer"
+                } else {
+                    lifecycle
+                }
+                .to_owned(),
+            ),
             ("hs_lead_status", lead_status.to_owned()),
         ];
         if let Some(company) = company {
-            props.push(("company", COMPANY_NAMES[(company - ACME_COMPANY_ID) as usize].to_owned()));
+            props.push((
+                "company",
+                COMPANY_NAMES[(company - ACME_COMPANY_ID) as usize].to_owned(),
+            ));
         }
         let id = b.add(ObjectType::Contacts, created, &props);
         if let Some(company) = company {
@@ -416,7 +471,8 @@ pub(crate) fn build() -> Seed {
                 ("hs_priority", "high".to_owned()),
                 (
                     "description",
-                    "Annual platform renewal. Champion leaving, usage down, pricing pushback.".to_owned(),
+                    "Annual platform renewal. Champion leaving, usage down, pricing pushback."
+                        .to_owned(),
                 ),
             ],
         ),
@@ -427,7 +483,10 @@ pub(crate) fn build() -> Seed {
             48_000,
             10,
             12,
-            &[("dealtype", "existingbusiness".to_owned()), ("hs_priority", "medium".to_owned())],
+            &[
+                ("dealtype", "existingbusiness".to_owned()),
+                ("hs_priority", "medium".to_owned()),
+            ],
         ),
         b.deal(
             "Acme Corp – Premium Support Upgrade".to_owned(),
@@ -436,7 +495,10 @@ pub(crate) fn build() -> Seed {
             18_000,
             4,
             8,
-            &[("dealtype", "existingbusiness".to_owned()), ("hs_priority", "low".to_owned())],
+            &[
+                ("dealtype", "existingbusiness".to_owned()),
+                ("hs_priority", "low".to_owned()),
+            ],
         ),
         b.deal(
             "Acme Corp – Initial Platform Deal".to_owned(),
@@ -486,7 +548,12 @@ pub(crate) fn build() -> Seed {
             3 + (i % 9) as i64,
             &[(
                 "dealtype",
-                if renewal { "existingbusiness" } else { "newbusiness" }.to_owned(),
+                if renewal {
+                    "existingbusiness"
+                } else {
+                    "newbusiness"
+                }
+                .to_owned(),
             )],
         );
         b.link(5, deal, company);

@@ -110,7 +110,11 @@ impl MockCrm {
     pub fn find(&self, object_type: ObjectType, property: &str, value: &str) -> Vec<CrmObject> {
         self.inner.lock().objects[&object_type]
             .values()
-            .filter(|o| !o.archived && o.get(property).is_some_and(|v| v.eq_ignore_ascii_case(value)))
+            .filter(|o| {
+                !o.archived
+                    && o.get(property)
+                        .is_some_and(|v| v.eq_ignore_ascii_case(value))
+            })
             .cloned()
             .collect()
     }
@@ -128,7 +132,12 @@ impl MockCrm {
             let id = inner.next_id;
             inner.next_id += 1;
             let mut object = blank(ObjectType::Contacts, id, now);
-            object.set("email", format!("generated.{id}@bulk.example.com"), now, "IMPORT");
+            object.set(
+                "email",
+                format!("generated.{id}@bulk.example.com"),
+                now,
+                "IMPORT",
+            );
             object.set("firstname", "Generated".to_owned(), now, "IMPORT");
             object.set("lastname", format!("Contact {id}"), now, "IMPORT");
             object.set("lifecyclestage", "subscriber".to_owned(), now, "IMPORT");
@@ -257,7 +266,9 @@ pub(crate) fn blank(object_type: ObjectType, id: u64, at: DateTime<Utc>) -> CrmO
         .insert("hs_object_id".to_owned(), id.to_string());
     object.properties.insert("createdate".to_owned(), iso(at));
     if object_type == ObjectType::Notes {
-        object.properties.insert("hs_createdate".to_owned(), iso(at));
+        object
+            .properties
+            .insert("hs_createdate".to_owned(), iso(at));
     }
     object.touch(at);
     object
@@ -302,7 +313,13 @@ impl Inner {
     }
 
     /// The association type ids from one record to another.
-    pub fn association_types(&self, from: ObjectType, id: u64, to: ObjectType, to_id: u64) -> Vec<u32> {
+    pub fn association_types(
+        &self,
+        from: ObjectType,
+        id: u64,
+        to: ObjectType,
+        to_id: u64,
+    ) -> Vec<u32> {
         self.edges
             .range((from, id, to, to_id, 0)..=(from, id, to, to_id, u32::MAX))
             .map(|edge| edge.4)
@@ -365,9 +382,10 @@ impl Inner {
 
     /// Removes every association between two records (both directions).
     pub fn dissociate(&mut self, from: ObjectType, from_id: u64, to: ObjectType, to_id: u64) {
-        self.edges
-            .retain(|e| !(e.0 == from && e.1 == from_id && e.2 == to && e.3 == to_id)
-                && !(e.0 == to && e.1 == to_id && e.2 == from && e.3 == from_id));
+        self.edges.retain(|e| {
+            !(e.0 == from && e.1 == from_id && e.2 == to && e.3 == to_id)
+                && !(e.0 == to && e.1 == to_id && e.2 == from && e.3 == from_id)
+        });
     }
 
     /// `POST /crm/v3/objects/{type}`: checks everything, then stores.
@@ -459,7 +477,11 @@ impl Inner {
 
     /// Archives a record.
     pub fn archive(&mut self, object_type: ObjectType, id: u64, now: DateTime<Utc>) -> bool {
-        match self.objects.get_mut(&object_type).and_then(|t| t.get_mut(&id)) {
+        match self
+            .objects
+            .get_mut(&object_type)
+            .and_then(|t| t.get_mut(&id))
+        {
             Some(object) if !object.archived => {
                 object.archived = true;
                 object.touch(now);
@@ -503,9 +525,13 @@ impl Inner {
                 .cloned()
                 .or_else(|| current.and_then(|d| d.get("pipeline")).map(str::to_owned))
                 .unwrap_or_else(|| schema::SALES_PIPELINE.to_owned());
-            let stage = values
-                .get("dealstage")
-                .or_else(|| values.contains_key("pipeline").then(|| current.and_then(|d| d.properties.get("dealstage"))).flatten());
+            // A new stage, or the current one when only the pipeline changes, must belong to
+            // the resulting pipeline.
+            let stage = match values.get("dealstage") {
+                Some(stage) => Some(stage.as_str()),
+                None if values.contains_key("pipeline") => current.and_then(|d| d.get("dealstage")),
+                None => None,
+            };
             if let Some(stage) = stage.filter(|s| !s.is_empty()) {
                 let pipelines = schema::pipelines();
                 if let Some(pipeline) = pipelines.iter().find(|p| p.id == pipeline_id)
@@ -527,7 +553,8 @@ impl Inner {
             && let Some(other) = self.objects[&ObjectType::Contacts].values().find(|o| {
                 !o.archived
                     && Some(o.id) != existing
-                    && o.get("email").is_some_and(|v| v.eq_ignore_ascii_case(email))
+                    && o.get("email")
+                        .is_some_and(|v| v.eq_ignore_ascii_case(email))
             })
         {
             return Err(ApiError::new(
