@@ -35,12 +35,13 @@ fn edit_script(old: &[&str], new: &[&str]) -> Vec<(Op, usize, usize)> {
             script.push((Op::Keep, i, j));
             i += 1;
             j += 1;
-        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            script.push((Op::Add, i, j));
-            j += 1;
-        } else {
+        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            // Deletions first, like git.
             script.push((Op::Del, i, j));
             i += 1;
+        } else {
+            script.push((Op::Add, i, j));
+            j += 1;
         }
     }
     script
@@ -76,9 +77,17 @@ pub fn hunks(old: &str, new: &str) -> (String, usize, usize) {
         let new_len = slice.iter().filter(|(op, _, _)| *op != Op::Del).count();
         out.push_str(&format!(
             "@@ -{},{} +{},{} @@\n",
-            if old_len == 0 { old_start } else { old_start + 1 },
+            if old_len == 0 {
+                old_start
+            } else {
+                old_start + 1
+            },
             old_len,
-            if new_len == 0 { new_start } else { new_start + 1 },
+            if new_len == 0 {
+                new_start
+            } else {
+                new_start + 1
+            },
             new_len
         ));
         for &(op, i, j) in slice {

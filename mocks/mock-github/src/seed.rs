@@ -105,7 +105,11 @@ fn labels(world: &mut World) -> Vec<Label> {
     [
         ("bug", "d73a4a", "Something isn't working"),
         ("enhancement", "a2eeef", "New feature or request"),
-        ("documentation", "0075ca", "Improvements or additions to documentation"),
+        (
+            "documentation",
+            "0075ca",
+            "Improvements or additions to documentation",
+        ),
         ("good first issue", "7057ff", "Good for newcomers"),
         ("security", "b60205", "Security relevant"),
         ("performance", "fbca04", "Slow paths"),
@@ -244,7 +248,10 @@ fn history(repo: &str, paths: &[String], count: usize, start_hour: i64) -> Vec<C
             100 + k
         );
         let sha = sha_of(&format!("{repo}:commit:{k}:{message}"));
-        let parents = commits.last().map(|c| vec![c.sha.clone()]).unwrap_or_default();
+        let parents = commits
+            .last()
+            .map(|c| vec![c.sha.clone()])
+            .unwrap_or_default();
         let mut files = vec![paths[k % paths.len()].clone()];
         if k % 3 == 0 {
             files.push(paths[(k * 7 + 1) % paths.len()].clone());
@@ -385,7 +392,7 @@ fn issues(world: &mut World, repo: &str, count: u64, hour: i64) -> Vec<Issue> {
             user: author.to_owned(),
             state: if closed { "closed" } else { "open" }.to_owned(),
             state_reason: closed.then(|| "completed".to_owned()),
-            labels: LABEL_SETS[k % LABEL_SETS.len()]
+            labels: LABEL_SETS[(k * 3) % LABEL_SETS.len()]
                 .iter()
                 .map(|l| (*l).to_owned())
                 .collect(),
@@ -394,7 +401,7 @@ fn issues(world: &mut World, repo: &str, count: u64, hour: i64) -> Vec<Issue> {
                 1 => vec!["bob".to_owned(), "carol".to_owned()],
                 _ => Vec::new(),
             },
-            milestone: (k % 5 == 0).then_some(1 + (k as u64 / 5) % 2),
+            milestone: k.is_multiple_of(5).then_some(1 + (k as u64 / 5) % 2),
             locked: false,
             comments,
             created_at: created,
@@ -529,7 +536,8 @@ pub enum Outcome {
 
 fn log_line(out: &mut String, start: DateTime<Utc>, k: usize, text: &str) {
     let stamp = start + Duration::milliseconds(37 * k as i64);
-    out.push_str(&stamp.format("%Y-%m-%dT%H:%M:%S%.7fZ ").to_string());
+    // GitHub stamps seven fractional digits; chrono offers six, padded here.
+    out.push_str(&stamp.format("%Y-%m-%dT%H:%M:%S%.6f0Z ").to_string());
     out.push_str(text);
     out.push('\n');
 }
@@ -610,7 +618,9 @@ fn test_log(start: DateTime<Utc>, failed: bool) -> String {
         line(&mut out, "");
         line(
             &mut out,
-            &format!("test result: FAILED. {tests} passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 4.21s"),
+            &format!(
+                "test result: FAILED. {tests} passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 4.21s"
+            ),
         );
         line(&mut out, "");
         line(&mut out, "error: test failed, to rerun pass `--lib`");
@@ -618,7 +628,9 @@ fn test_log(start: DateTime<Utc>, failed: bool) -> String {
     } else {
         line(
             &mut out,
-            &format!("test result: ok. {tests} passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.42s"),
+            &format!(
+                "test result: ok. {tests} passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.42s"
+            ),
         );
     }
     out
@@ -1038,7 +1050,11 @@ fn api_repo(world: &mut World) -> Repo {
     repo.workflows = workflows(
         world,
         &[
-            ("CI", "ci.yml", &["push", "pull_request", "workflow_dispatch"]),
+            (
+                "CI",
+                "ci.yml",
+                &["push", "pull_request", "workflow_dispatch"],
+            ),
             ("Deploy", "deploy.yml", &["push", "workflow_dispatch"]),
             ("CodeQL", "codeql.yml", &["push", "schedule"]),
         ],
@@ -1070,24 +1086,9 @@ fn api_repo(world: &mut World) -> Repo {
     }
     // CI on the pull request heads.
     for (number, branch, outcome, actor) in [
-        (
-            MERGEABLE_PR,
-            "feature/rate-limit",
-            Outcome::Success,
-            "bob",
-        ),
-        (
-            CONFLICTING_PR,
-            "refactor/orders",
-            Outcome::Failure,
-            "carol",
-        ),
-        (
-            HUGE_PR,
-            "feature/sdk-bindings",
-            Outcome::InProgress,
-            "bob",
-        ),
+        (MERGEABLE_PR, "feature/rate-limit", Outcome::Success, "bob"),
+        (CONFLICTING_PR, "refactor/orders", Outcome::Failure, "carol"),
+        (HUGE_PR, "feature/sdk-bindings", Outcome::InProgress, "bob"),
     ] {
         specs.push(RunSpec {
             workflow: &ci,
@@ -1186,11 +1187,26 @@ fn web_repo(world: &mut World) -> Repo {
         "TypeScript",
         false,
         &[
-            ("package.json", "{\n  \"name\": \"acme-web\",\n  \"version\": \"2.3.0\",\n  \"scripts\": { \"build\": \"vite build\", \"test\": \"vitest\" }\n}\n"),
-            ("README.md", "# acme-web\n\nThe storefront. Talks to acme-api.\n"),
-            ("src/main.ts", "import { createApp } from './app';\n\ncreateApp().mount('#app');\n"),
-            ("src/app.ts", "export function createApp() {\n  return { mount(selector: string) { document.querySelector(selector)!.textContent = 'Acme'; } };\n}\n"),
-            (".github/workflows/ci.yml", "name: CI\non: [push, pull_request, workflow_dispatch]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm ci && npm test\n"),
+            (
+                "package.json",
+                "{\n  \"name\": \"acme-web\",\n  \"version\": \"2.3.0\",\n  \"scripts\": { \"build\": \"vite build\", \"test\": \"vitest\" }\n}\n",
+            ),
+            (
+                "README.md",
+                "# acme-web\n\nThe storefront. Talks to acme-api.\n",
+            ),
+            (
+                "src/main.ts",
+                "import { createApp } from './app';\n\ncreateApp().mount('#app');\n",
+            ),
+            (
+                "src/app.ts",
+                "export function createApp() {\n  return { mount(selector: string) { document.querySelector(selector)!.textContent = 'Acme'; } };\n}\n",
+            ),
+            (
+                ".github/workflows/ci.yml",
+                "name: CI\non: [push, pull_request, workflow_dispatch]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm ci && npm test\n",
+            ),
         ],
     );
     repo.roles = roles(&[
@@ -1212,7 +1228,8 @@ fn web_repo(world: &mut World) -> Repo {
         -24 * 4,
         "carol",
     );
-    repo.branches.insert("feature/dark-mode".to_owned(), feature);
+    repo.branches
+        .insert("feature/dark-mode".to_owned(), feature);
     let spec = PullSpec {
         number: 7,
         title: "Dark mode",
@@ -1226,7 +1243,11 @@ fn web_repo(world: &mut World) -> Repo {
     repo.issues.push(pull);
     repo.workflows = workflows(
         world,
-        &[("CI", "ci.yml", &["push", "pull_request", "workflow_dispatch"])],
+        &[(
+            "CI",
+            "ci.yml",
+            &["push", "pull_request", "workflow_dispatch"],
+        )],
     );
     let ci = repo.workflows[0].clone();
     let sha = repo.branches["main"].head();
@@ -1257,9 +1278,18 @@ fn infra_repo(world: &mut World) -> Repo {
         "HCL",
         true,
         &[
-            ("README.md", "# infra\n\nTerraform for the Acme accounts. Apply through CI only.\n"),
-            ("main.tf", "terraform {\n  required_version = \">= 1.6\"\n}\n\nmodule \"api\" {\n  source   = \"./modules/service\"\n  name     = \"acme-api\"\n  replicas = 3\n}\n"),
-            ("modules/service/main.tf", "variable \"name\" {}\nvariable \"replicas\" { default = 2 }\n\nresource \"kubernetes_deployment\" \"this\" {\n  metadata { name = var.name }\n}\n"),
+            (
+                "README.md",
+                "# infra\n\nTerraform for the Acme accounts. Apply through CI only.\n",
+            ),
+            (
+                "main.tf",
+                "terraform {\n  required_version = \">= 1.6\"\n}\n\nmodule \"api\" {\n  source   = \"./modules/service\"\n  name     = \"acme-api\"\n  replicas = 3\n}\n",
+            ),
+            (
+                "modules/service/main.tf",
+                "variable \"name\" {}\nvariable \"replicas\" { default = 2 }\n\nresource \"kubernetes_deployment\" \"this\" {\n  metadata { name = var.name }\n}\n",
+            ),
         ],
     );
     repo.roles = roles(&[
@@ -1298,7 +1328,12 @@ mod tests {
             .find(|j| j.name == "test" && j.conclusion == Some("failure"))
             .unwrap();
         assert!(failed_test_job.log.lines().count() >= FAILED_LOG_LINES);
-        assert!(failed_test_job.steps.iter().any(|s| s.conclusion == Some("failure")));
+        assert!(
+            failed_test_job
+                .steps
+                .iter()
+                .any(|s| s.conclusion == Some("failure"))
+        );
         let deploy = api
             .runs
             .iter()
