@@ -4,6 +4,7 @@
 use rmcp::model::Tool;
 use serde::Serialize;
 
+use crate::connector::Connector;
 use crate::policy::ToolSpec;
 
 /// One row of `tools` output.
@@ -90,46 +91,60 @@ pub fn print_tools(connector: &str, rows: &[ToolRow], json: bool) {
 }
 
 /// The Markdown tool table of a connector README (between
-/// `<!-- tools:start -->` and `<!-- tools:end -->`), generated from code so a
-/// test can fail when the README drifts.
-pub fn markdown_table(tools: &[Tool], specs: &[ToolSpec]) -> String {
-    let mut out = String::from(
-        "| tool | toolset | effect | tier | what it is for |\n|---|---|---|---|---|\n",
-    );
-    let mut sorted: Vec<&ToolSpec> = specs.iter().collect();
-    sorted.sort_by_key(|s| (s.toolset, s.name));
-    for spec in sorted {
+/// `<!-- tools:start -->` and `<!-- tools:end -->`), generated from the
+/// connector's specs and router (every tool, whatever the policy), so a test
+/// can fail when the README drifts.
+pub fn markdown_table<C: Connector>() -> String {
+    let tools = C::router().list_all();
+    let mut out =
+        String::from("| tool | toolset | effect | tier | what it does |\n|---|---|---|---|---|\n");
+    for spec in C::tool_specs() {
         let Some(tool) = tools.iter().find(|t| t.name == spec.name) else {
             continue;
         };
-        let what = tool.description.as_deref().unwrap_or_default();
-        let first = first_sentence(what);
+        let description = tool.description.as_deref().unwrap_or_default();
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {}. |\n",
+            "| `{}` | {} | {} | {} | **{}.** {} |\n",
             spec.name,
             spec.toolset,
             spec.effect,
             spec.tier,
-            first.replace('|', "\\|").replace('\n', " ")
+            tool.title.as_deref().unwrap_or(spec.name),
+            description
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace('|', "\\|")
         ));
     }
     out
 }
 
-/// The text between `<!-- tools:start -->` and `<!-- tools:end -->` in `readme`.
-pub fn readme_section(readme: &str) -> Option<&str> {
-    let start = readme.find("<!-- tools:start -->")? + "<!-- tools:start -->".len();
-    let end = readme[start..].find("<!-- tools:end -->")? + start;
-    Some(readme[start..end].trim_matches('\n'))
-}
-
-/// The first sentence of `text`: up to a ". " followed by a capital letter.
-fn first_sentence(text: &str) -> &str {
-    let bytes = text.as_bytes();
-    for (i, _) in text.match_indices(". ") {
-        if bytes.get(i + 2).is_some_and(|b| b.is_ascii_uppercase()) {
-            return &text[..i];
-        }
+/// Checks that the README at `path` holds [`markdown_table`] between
+/// `<!-- tools:start -->` and `<!-- tools:end -->`. With `UPDATE_README` set
+/// in the environment it rewrites the section instead. Connector tests call
+/// this so the README's tool table can never drift from the code.
+pub fn check_readme<C: Connector>(path: &str) -> Result<(), String> {
+    const START: &str = "<!-- tools:start -->\n";
+    const END: &str = "<!-- tools:end -->";
+    let readme = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let from = readme
+        .find(START)
+        .ok_or(format!("{path} has no {START:?} marker"))?
+        + START.len();
+    let to = readme
+        .find(END)
+        .ok_or(format!("{path} has no {END:?} marker"))?;
+    let expected = markdown_table::<C>();
+    if readme[from..to] == expected {
+        return Ok(());
     }
-    text.trim_end_matches('.')
+    if std::env::var_os("UPDATE_README").is_some() {
+        let updated = format!("{}{expected}{}", &readme[..from], &readme[to..]);
+        return std::fs::write(path, updated).map_err(|e| format!("{path}: {e}"));
+    }
+    Err(format!(
+        "{path}: the tool table is out of date; rerun the test with UPDATE_README=1, \
+         or replace the lines between the markers with:\n\n{expected}"
+    ))
 }

@@ -246,37 +246,6 @@ pub(crate) fn project_of(key: &str) -> Option<String> {
         .filter(|p| !p.is_empty())
 }
 
-/// The README's tool table, built from [`SPECS`] and the router; a test
-/// keeps `README.md` in step with it.
-pub fn markdown_table() -> String {
-    use connector_kit::Connector;
-    let router = Jira::router();
-    let mut out =
-        String::from("| tool | toolset | effect | tier | what it does |\n|---|---|---|---|---|\n");
-    for spec in SPECS {
-        let tool = router
-            .list_all()
-            .into_iter()
-            .find(|t| t.name == spec.name)
-            .expect("every spec has a tool");
-        let description = tool.description.as_deref().unwrap_or("");
-        out.push_str(&format!(
-            "| `{}` | {} | {} | {} | **{}.** {} |\n",
-            spec.name,
-            spec.toolset,
-            spec.effect,
-            spec.tier.number(),
-            tool.title.as_deref().unwrap_or(spec.name),
-            description
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .replace('|', "\\|")
-        ));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

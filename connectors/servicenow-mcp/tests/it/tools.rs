@@ -125,28 +125,11 @@ async fn missing_configuration_names_the_env_vars() {
 }
 
 /// The README's tool table is generated from the code; this fails when it
-/// drifts. `UPDATE_README=1 cargo nextest run -p servicenow-mcp readme` rewrites it.
+/// drifts (`UPDATE_README=1 cargo nextest run -p servicenow-mcp readme` rewrites it).
 #[test]
 fn readme_tool_table_is_current() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-    let readme = std::fs::read_to_string(path).unwrap();
-    let (start, end) = ("<!-- tools:start -->\n", "<!-- tools:end -->");
-    let from = readme.find(start).expect("README has <!-- tools:start -->") + start.len();
-    let to = readme.find(end).expect("README has <!-- tools:end -->");
-    let expected = servicenow_mcp::tools::markdown_table();
-    if readme[from..to] == expected {
-        return;
+    let readme = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    if let Err(problem) = connector_kit::tools::check_readme::<servicenow_mcp::ServiceNow>(readme) {
+        panic!("{problem}");
     }
-    if std::env::var_os("UPDATE_README").is_some() {
-        std::fs::write(
-            path,
-            format!("{}{expected}{}", &readme[..from], &readme[to..]),
-        )
-        .unwrap();
-        return;
-    }
-    panic!(
-        "README.md's tool table is out of date; run `UPDATE_README=1 cargo nextest run -p servicenow-mcp readme` \
-         or replace the lines between the markers with:\n\n{expected}"
-    );
 }
