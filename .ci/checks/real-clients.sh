@@ -28,7 +28,8 @@ BIN="$TOOLS/npm/node_modules/.bin"
 echo "node $(node --version), inspector $("$BIN/mcp-inspector" --version 2>/dev/null || echo '?')"
 
 TARGET="${CARGO_TARGET_DIR:-target}/debug"
-cargo build --locked --quiet -p zapier-mcp -p mock-zapier -p jira-mcp -p mock-jira
+cargo build --locked --quiet -p zapier-mcp -p mock-zapier -p jira-mcp -p mock-jira \
+  -p servicenow-mcp -p mock-servicenow -p crm-mcp -p mock-crm
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
@@ -56,49 +57,45 @@ check() { # description cmd...
   fi
 }
 
-# --- zapier-mcp ---------------------------------------------------------------
+# Inspector (stdio and HTTP, both eras: strict tools/list and one read call)
+# and the conformance scenarios over HTTP, for one connector.
+exercise() { # name read-tool command...
+  local name=$1 tool=$2; shift 2
+  local url
+  url=$(start "$name-http" "$@" --transport http --listen 127.0.0.1:0)
+  for era in legacy modern; do
+    check "inspector $name stdio $era tools/list --strict" \
+      "$BIN/mcp-inspector" --cli --protocol-era "$era" "$@" --method tools/list --strict --format json
+    check "inspector $name stdio $era tools/call $tool" \
+      "$BIN/mcp-inspector" --cli --protocol-era "$era" "$@" --method tools/call --tool-name "$tool"
+    check "inspector $name http $era tools/list --strict" \
+      "$BIN/mcp-inspector" --cli --protocol-era "$era" --transport http --server-url "$url" --method tools/list --strict --format json
+    check "inspector $name http $era tools/call $tool" \
+      "$BIN/mcp-inspector" --cli --protocol-era "$era" --transport http --server-url "$url" --method tools/call --tool-name "$tool"
+  done
+  for scenario in tools-list dns-rebinding-protection http-header-validation caching server-initialize sep-2164-resource-not-found; do
+    check "conformance $name $scenario" \
+      "$BIN/conformance" server --url "$url" --scenario "$scenario" --expected-failures .ci/conformance-expected-failures.yaml
+  done
+  LAST_URL=$url
+}
+
+# Connectors take credentials as flags here: the Inspector does not pass its
+# environment on to the server it starts.
 MOCK_ZAPIER=$(start mock-zapier "$TARGET/mock-zapier" --listen 127.0.0.1:0)
 sed "s#http://127.0.0.1:9101#$MOCK_ZAPIER#" connectors/zapier-mcp/examples/hooks.toml > "$WORK/hooks.toml"
 ZAPIER=("$TARGET/zapier-mcp" --hooks "$WORK/hooks.toml")
-ZAPIER_HTTP=$(start zapier-http "${ZAPIER[@]}" --transport http --listen 127.0.0.1:0)
-
-for era in legacy modern; do
-  check "inspector zapier stdio $era tools/list --strict" \
-    "$BIN/mcp-inspector" --cli --protocol-era "$era" "${ZAPIER[@]}" --method tools/list --strict --format json
-  check "inspector zapier stdio $era tools/call list_hooks" \
-    "$BIN/mcp-inspector" --cli --protocol-era "$era" "${ZAPIER[@]}" --method tools/call --tool-name list_hooks
-  check "inspector zapier http $era tools/list --strict" \
-    "$BIN/mcp-inspector" --cli --protocol-era "$era" --transport http --server-url "$ZAPIER_HTTP" --method tools/list --strict --format json
-  check "inspector zapier http $era tools/call list_hooks" \
-    "$BIN/mcp-inspector" --cli --protocol-era "$era" --transport http --server-url "$ZAPIER_HTTP" --method tools/call --tool-name list_hooks
-done
-
-for scenario in tools-list dns-rebinding-protection http-header-validation caching server-initialize sep-2164-resource-not-found; do
-  check "conformance zapier $scenario" \
-    "$BIN/conformance" server --url "$ZAPIER_HTTP" --scenario "$scenario" --expected-failures .ci/conformance-expected-failures.yaml
-done
-
+exercise zapier list_hooks "${ZAPIER[@]}"
 check "python sdk zapier stdio" env PYTHONPATH="$TOOLS/pysdk" python3 .ci/real-clients/python_client.py stdio "${ZAPIER[@]}"
-check "python sdk zapier http" env PYTHONPATH="$TOOLS/pysdk" python3 .ci/real-clients/python_client.py http "$ZAPIER_HTTP"
+check "python sdk zapier http" env PYTHONPATH="$TOOLS/pysdk" python3 .ci/real-clients/python_client.py http "$LAST_URL"
 
-# --- jira-mcp (Cloud deployment against mock-jira) ------------------------------
 MOCK_JIRA=$(start mock-jira "$TARGET/mock-jira" --listen 127.0.0.1:0)
-# Flags, not env: the Inspector does not pass its environment to the server.
-JIRA=("$TARGET/jira-mcp" --base-url "$MOCK_JIRA" --deployment cloud --email mock@example.com --api-token mock-token)
-JIRA_HTTP=$(start jira-http "${JIRA[@]}" --transport http --listen 127.0.0.1:0)
-for era in legacy modern; do
-  check "inspector jira stdio $era tools/list --strict" \
-    "$BIN/mcp-inspector" --cli --protocol-era "$era" "${JIRA[@]}" --method tools/list --strict --format json
-  check "inspector jira stdio $era tools/call list_projects" \
-    "$BIN/mcp-inspector" --cli --protocol-era "$era" "${JIRA[@]}" --method tools/call --tool-name list_projects
-  check "inspector jira http $era tools/list --strict" \
-    "$BIN/mcp-inspector" --cli --protocol-era "$era" --transport http --server-url "$JIRA_HTTP" --method tools/list --strict --format json
-  check "inspector jira http $era tools/call list_projects" \
-    "$BIN/mcp-inspector" --cli --protocol-era "$era" --transport http --server-url "$JIRA_HTTP" --method tools/call --tool-name list_projects
-done
-for scenario in tools-list dns-rebinding-protection http-header-validation caching server-initialize sep-2164-resource-not-found; do
-  check "conformance jira $scenario" \
-    "$BIN/conformance" server --url "$JIRA_HTTP" --scenario "$scenario" --expected-failures .ci/conformance-expected-failures.yaml
-done
+exercise jira list_projects "$TARGET/jira-mcp" --base-url "$MOCK_JIRA" --deployment cloud --email mock@example.com --api-token mock-token
+
+MOCK_SN=$(start mock-servicenow "$TARGET/mock-servicenow" --listen 127.0.0.1:0)
+exercise servicenow search_incidents "$TARGET/servicenow-mcp" --instance-url "$MOCK_SN" --username admin --password mock-password
+
+MOCK_CRM=$(start mock-crm "$TARGET/mock-crm" --listen 127.0.0.1:0)
+exercise crm list_pipelines "$TARGET/crm-mcp" --base-url "$MOCK_CRM" --access-token mock-hubspot-token
 
 exit $fail
