@@ -10,9 +10,9 @@ ARG RUST_VERSION=1.95
 
 FROM rust:${RUST_VERSION}-slim-bookworm AS builder
 WORKDIR /src
-# The binaries to build and ship. When jira-mcp and mock-jira land, add them
-# here ("... jira-mcp mock-jira"); nothing else in this file changes.
-ARG BINARIES="mcp-suite zapier-mcp mock-zapier"
+# The binaries to build and ship; to ship another connector, add it (and its
+# mock) here; nothing else in this file changes.
+ARG BINARIES="mcp-suite zapier-mcp mock-zapier jira-mcp mock-jira"
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/usr/local/cargo/git \
@@ -34,6 +34,6 @@ RUN set -eux; \
 COPY --from=builder /out/ /usr/local/bin/
 USER 10001:10001
 ENV RUST_LOG=info
-# mcp-suite, zapier-mcp, mock-zapier (see docker-compose.yml)
-EXPOSE 8931 8101 9101
+# mcp-suite, zapier-mcp, mock-zapier, jira-mcp, mock-jira (see docker-compose.yml)
+EXPOSE 8931 8101 9101 8102 9102
 CMD ["mcp-suite", "--help"]

@@ -23,8 +23,8 @@ use connector_kit::{Check, Connector};
 pub fn hosted() -> Vec<Box<dyn Hosted>> {
     vec![
         host::<zapier_mcp::Zapier>(),
+        host::<jira_mcp::Jira>(),
         // ── Add connectors here, one line each, as they land: ──
-        // host::<jira_mcp::Jira>(),
         // host::<github_mcp::GitHub>(),
         // host::<servicenow_mcp::ServiceNow>(),
         // host::<crm_mcp::Crm>(),

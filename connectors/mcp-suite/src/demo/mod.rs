@@ -6,10 +6,11 @@
 //!
 //! The tour follows the seed workflow, one [`Part`] per connector, in order:
 //! GitHub (find the failed Actions run, read its job log) → ServiceNow
-//! (search known issues, create an incident) → Jira (create a bug) → Zapier
-//! (page the on-call). Parts not built yet are marked in [`start_parts`].
+//! (search known issues, create an incident) → Jira (search the open issues,
+//! file a bug) → Zapier (page the on-call). Parts not built yet are marked in [`start_parts`].
 #![allow(clippy::print_stdout)]
 
+mod jira;
 mod zapier;
 
 use std::path::Path;
@@ -56,7 +57,7 @@ async fn start_parts(dir: &Path) -> anyhow::Result<Vec<Box<dyn Part>>> {
         // ── Parts in the order of the incident workflow; add each as its connector lands: ──
         // github::Demo::start(dir).await?      find the failed Actions run, read its job log
         // servicenow::Demo::start(dir).await?  search known issues, create an incident
-        // jira::Demo::start(dir).await?        create a bug (mock_jira)
+        Box::new(jira::Demo::start().await?), // search open issues, file the bug
         Box::new(zapier::Demo::start(dir).await?), // page the on-call
     ])
 }

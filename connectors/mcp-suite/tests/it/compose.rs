@@ -1,8 +1,9 @@
 //! docker-compose.yml and the Dockerfile cannot drift from the binaries: every
 //! service's `command:` is parsed by the binary's real clap definition (in
 //! process for the connectors and the suite, by running the binary for the
-//! mocks), files it names are checked through the volume mounts, ports are
-//! loopback-only, health checks and `depends_on` are consistent.
+//! mocks), its `environment:` by the options that read those variables, files
+//! it names are checked through the volume mounts, ports are loopback-only,
+//! health checks and `depends_on` are consistent.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
@@ -30,6 +31,8 @@ struct Service {
     ports: Vec<String>,
     #[serde(default)]
     volumes: Vec<String>,
+    #[serde(default)]
+    environment: BTreeMap<String, String>,
     healthcheck: Health,
     #[serde(default)]
     depends_on: BTreeMap<String, Dependency>,
@@ -113,7 +116,13 @@ fn port_of(svc: &Service) -> u16 {
 fn services_are_consistent() {
     let compose = load();
     let bins = shipped_binaries();
-    for expected in ["mock-zapier", "zapier-mcp", "mcp-suite"] {
+    for expected in [
+        "mock-zapier",
+        "zapier-mcp",
+        "mock-jira",
+        "jira-mcp",
+        "mcp-suite",
+    ] {
         assert!(
             compose.services.contains_key(expected),
             "service {expected}"
@@ -214,6 +223,110 @@ async fn connector_commands_parse_with_the_connectors_own_flags() {
     assert!(cli.kit.allowed_hosts.contains(&"localhost".to_owned()));
 }
 
+/// A service's `environment:` as the flags of the options that read those
+/// variables (the test cannot set its own process environment), failing on a
+/// variable no option of `cmd` reads.
+fn env_as_args(name: &str, cmd: &clap::Command, env: &BTreeMap<String, String>) -> Vec<String> {
+    let mut args = Vec::new();
+    for (var, value) in env {
+        let arg = cmd
+            .get_arguments()
+            .find(|a| a.get_env().is_some_and(|e| e == var.as_str()))
+            .unwrap_or_else(|| panic!("{name}: no option of {} reads {var}", cmd.get_name()));
+        let long = arg.get_long().expect("env options have a long flag");
+        args.extend([format!("--{long}"), value.clone()]);
+    }
+    args
+}
+
+#[tokio::test]
+async fn jira_command_and_environment_parse_with_its_own_flags() {
+    use clap::CommandFactory;
+    use connector_kit::{Connector, UpstreamCredential};
+    use jira_mcp::config::{Deployment, Options};
+    use secrecy::ExposeSecret;
+    let compose = load();
+    let svc = &compose.services["jira-mcp"];
+    assert_eq!(svc.command[0], jira_mcp::Jira::BINARY);
+    let mut args = mapped_args(svc);
+    args.extend(env_as_args(
+        "jira-mcp",
+        &Cli::<Options>::command(),
+        &svc.environment,
+    ));
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = Cli::<Options>::parse_layered(jira_mcp::Jira::BINARY, jira_mcp::Jira::ABOUT, args)
+        .unwrap_or_else(|e| panic!("jira-mcp rejects its compose command: {e}"));
+    assert_eq!(cli.kit.transport, Transport::Http);
+    assert_eq!(cli.kit.listen.port(), port_of(svc));
+
+    // The site is the compose mock; Cloud, so nothing is asked at start-up.
+    let base = cli.connector.base_url().unwrap();
+    assert_eq!(base.host_str(), Some("mock-jira"));
+    assert_eq!(base.port(), Some(port_of(&compose.services["mock-jira"])));
+    assert_eq!(cli.connector.known_deployment(), Some(Deployment::Cloud));
+    assert!(svc.depends_on.contains_key("mock-jira"));
+    // The credentials are the mock's defaults, from the environment only.
+    assert!(
+        !svc.command
+            .iter()
+            .any(|a| a.contains("token") && !a.contains("tokens")),
+        "credentials belong in the environment: {:?}",
+        svc.command
+    );
+    match cli.connector.credential().unwrap() {
+        UpstreamCredential::Basic { username, password } => {
+            assert_eq!(username, mock_jira::DEFAULT_EMAIL);
+            assert_eq!(password.expose_secret(), mock_jira::DEFAULT_API_TOKEN);
+        }
+        other => panic!("expected basic auth, got {}", other.kind()),
+    }
+
+    // Same inbound auth and allowed hosts as zapier-mcp.
+    let auth = inbound_auth(&cli.kit, "http://localhost:8102", &["/mcp"])
+        .await
+        .unwrap();
+    auth.check_bind(cli.kit.listen)
+        .expect("auth must allow binding 0.0.0.0 in the container");
+    let zapier = &compose.services["zapier-mcp"];
+    for flag in ["--auth", "--auth-tokens-file", "--allowed-hosts"] {
+        let value = |s: &Service| {
+            let i = s.command.iter().position(|a| a == flag).unwrap();
+            s.command[i + 1].clone()
+        };
+        assert_eq!(value(svc), value(zapier), "{flag}");
+    }
+}
+
+/// The suite's `[jira]` table points at the compose mock, and the suite
+/// service gets the same credentials as jira-mcp.
+#[test]
+fn suite_jira_table_points_at_the_mock_service() {
+    let compose = load();
+    let text = std::fs::read_to_string(root().join("deploy/suite.toml")).unwrap();
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    let jira = table["jira"]
+        .as_table()
+        .expect("[jira] in deploy/suite.toml");
+    let url = url::Url::parse(jira["base_url"].as_str().unwrap()).unwrap();
+    assert_eq!(url.host_str(), Some("mock-jira"), "{url}");
+    assert_eq!(
+        url.port(),
+        Some(port_of(&compose.services["mock-jira"])),
+        "{url}"
+    );
+    assert_eq!(jira["deployment"].as_str(), Some("cloud"));
+    for secret in ["api_token", "personal_token", "oauth_access_token"] {
+        assert!(!jira.contains_key(secret), "no {secret} in suite.toml");
+    }
+    let suite = &compose.services["mcp-suite"];
+    assert_eq!(
+        suite.environment, compose.services["jira-mcp"].environment,
+        "mcp-suite and jira-mcp use the same Jira credentials"
+    );
+    assert!(suite.depends_on.contains_key("mock-jira"));
+}
+
 #[tokio::test]
 async fn suite_command_parses_and_its_config_builds_every_connector() {
     let compose = load();
@@ -226,9 +339,13 @@ async fn suite_command_parses_and_its_config_builds_every_connector() {
         Some(mcp_suite::cli::SuiteCommand::Serve)
     ));
     assert_eq!(cli.kit.listen.port(), port_of(svc));
-    let auth = inbound_auth(&cli.kit, "http://localhost:8931", &["/zapier/mcp"])
-        .await
-        .unwrap();
+    let auth = inbound_auth(
+        &cli.kit,
+        "http://localhost:8931",
+        &["/zapier/mcp", "/jira/mcp"],
+    )
+    .await
+    .unwrap();
     auth.check_bind(cli.kit.listen)
         .expect("auth must allow binding 0.0.0.0 in the container");
 
@@ -241,7 +358,13 @@ async fn suite_command_parses_and_its_config_builds_every_connector() {
         .collect();
     tools.extend(["--strict".into(), "tools".into(), "--json".into()]);
     let refs: Vec<&str> = tools.iter().map(String::as_str).collect();
-    let out = crate::run(&refs).await;
+    // With the service's environment (jira's credentials come from there).
+    let env: Vec<(&str, &str)> = svc
+        .environment
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let out = crate::run_with_env(&refs, &env).await;
     assert!(out.status.success(), "{}", crate::stderr(&out));
     let rows: Vec<serde_json::Value> = serde_json::from_str(&crate::stdout(&out)).unwrap();
     let connectors: BTreeSet<&str> = rows

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::{Config, hooks_for, run, stderr, stdout};
+use crate::{Config, hooks_for, jira_section, run, stderr, stdout};
 
 #[tokio::test]
 async fn tools_json_lists_zapier_tools_with_a_connector_field() {
@@ -25,6 +25,36 @@ async fn tools_json_lists_zapier_tools_with_a_connector_field() {
     let trigger = rows.iter().find(|r| r["name"] == "trigger_hook").unwrap();
     assert_eq!(trigger["effect"], "send");
     assert_eq!(trigger["tier"], 3);
+}
+
+#[tokio::test]
+async fn tools_json_lists_jira_tools_without_contacting_the_site() {
+    // Nothing listens on port 9: with `deployment = "cloud"` jira-mcp does
+    // not contact the site at start-up, so `tools` works offline.
+    let cfg = Config::new(&jira_section("http://127.0.0.1:9"), None);
+    let out = run(&["--config", cfg.path(), "--strict", "tools", "--json"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    let jira: Vec<&Value> = rows.iter().filter(|r| r["connector"] == "jira").collect();
+    let names: Vec<&str> = jira.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    for t in [
+        "search_issues",
+        "get_issue",
+        "create_issue",
+        "get_create_fields",
+    ] {
+        assert!(names.contains(&t), "{names:?}");
+    }
+    assert!(
+        jira.iter().all(|r| r["endpoint"] == "/jira/mcp"),
+        "{jira:?}"
+    );
+    let create = jira.iter().find(|r| r["name"] == "create_issue").unwrap();
+    assert_eq!(create["effect"], "create", "{create}");
+    let search = jira.iter().find(|r| r["name"] == "search_issues").unwrap();
+    assert_eq!(search["effect"], "read", "{search}");
+    // Only [jira] is configured, so only jira is listed.
+    assert!(rows.iter().all(|r| r["connector"] == "jira"), "{rows:?}");
 }
 
 #[tokio::test]

@@ -1,9 +1,10 @@
-//! `mcp-suite demo --no-serve`: the README's first command completes the tour.
+//! `mcp-suite demo --no-serve`: the README's first command completes the tour
+//! (Jira files the bug, then Zapier pages the on-call).
 
 use crate::{run, stderr, stdout};
 
 #[tokio::test]
-async fn demo_tour_completes_and_the_mock_receives_the_page() {
+async fn demo_tour_files_the_bug_and_the_mock_receives_the_page() {
     let out = run(&["demo", "--no-serve", "--listen", "127.0.0.1:0"]).await;
     let text = stdout(&out);
     assert!(
@@ -13,18 +14,32 @@ async fn demo_tour_completes_and_the_mock_receives_the_page() {
         stderr(&out)
     );
     for expected in [
-        "[1] zapier · list_hooks",
+        // Jira: look at what is open, then file the bug with the approval in the middle.
+        "[1] jira · search_issues",
+        "project = OPS AND statusCategory != Done",
+        "[2] jira · get_create_fields",
+        "required customfield_10010  Severity   one of Critical, Major, Minor",
+        "[3] jira · create_issue \"Deploy failing: health check timeout\": first call, a preview only",
+        "customfield_10010: {\"value\":\"Critical\"}",
+        "nothing is created before approval",
+        "[4] jira · create_issue again, with the token",
+        "[5] jira · get_issue OPS-",
+        "Bug · To Do · Highest · Deploy failing: health check timeout",
+        "description (Markdown): The **checkout-api** deploy",
+        "severity Critical",
+        // Zapier: page the on-call, mentioning the new bug.
+        "[6] zapier · list_hooks",
         "page-oncall",
         "notify-channel",
-        "[2] zapier · trigger_hook",
+        "[7] zapier · trigger_hook",
         "confirmation_required",
         "nothing is sent before approval",
-        "[3] zapier · trigger_hook again, with the token",
+        "[8] zapier · trigger_hook again, with the token",
         "step a human approves",
         "status:  executed",
-        "[4] zapier · list_deliveries",
+        "[9] zapier · list_deliveries",
         "confirmed via token",
-        "[5] zapier · what mock Zapier actually received",
+        "[10] zapier · what mock Zapier actually received",
         "delivery received: hook 123456/pg0nc4ll",
         "\"severity\":\"critical\"",
         "Tour complete",
@@ -32,6 +47,25 @@ async fn demo_tour_completes_and_the_mock_receives_the_page() {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
     assert!(text.contains("/zapier/mcp"), "{text}");
+    assert!(text.contains("/jira/mcp"), "{text}");
+    // The bug exists in the mock (checked there, in process, by the demo) and
+    // the page that follows mentions its key.
+    let key = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("mock Jira now holds "))
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or_else(|| panic!("the demo did not read the bug back from the mock:\n{text}"));
+    assert!(key.starts_with("OPS-"), "{key}");
+    assert!(
+        text.contains(&format!("created {key} (http://127.0.0.1:")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("(CI run failed), {key}\"")),
+        "the page mentions {key}:\n{text}"
+    );
+    // Jira comes before Zapier: the tour ends with paging the on-call.
+    assert!(text.find("· create_issue").unwrap() < text.find("· trigger_hook").unwrap());
     // No giant dumps: every line stays readable.
     assert!(text.lines().all(|l| l.chars().count() < 200), "{text}");
 }
@@ -59,7 +93,7 @@ async fn demo_keeps_serving_and_prints_the_inspector_command() {
     .expect("the Inspector command within 60 s");
     assert!(
         inspector.contains("@modelcontextprotocol/inspector@2.12.0 --cli http://127.0.0.1:")
-            && inspector.contains("/zapier/mcp --method tools/list"),
+            && inspector.contains("/jira/mcp --method tools/list"),
         "{inspector}"
     );
     let url = inspector

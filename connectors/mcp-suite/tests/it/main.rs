@@ -1,4 +1,5 @@
-//! `mcp-suite` end to end: the real binary, against mock Zapier on 127.0.0.1.
+//! `mcp-suite` end to end: the real binary, against mock Zapier and mock Jira
+//! on 127.0.0.1.
 
 mod compose;
 mod config;
@@ -13,14 +14,24 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_mcp-suite");
 
 /// Runs the suite to completion (≤ 60 s).
 pub async fn run(args: &[&str]) -> Output {
+    run_with_env(args, &[]).await
+}
+
+/// Like [`run`], with these environment variables set. Every hosted
+/// connector's own variables (`ZAPIER_HOOKS_FILE`, `JIRA_BASE_URL`, …) are
+/// cleared first, so the caller's shell cannot configure a connector.
+pub async fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = tokio::process::Command::new(BIN);
+    cmd.args(args).env_remove("MCP_CONFIG");
+    for h in mcp_suite::registry::hosted() {
+        for var in h.command().get_arguments().filter_map(|a| a.get_env()) {
+            cmd.env_remove(var);
+        }
+    }
+    cmd.envs(env.iter().copied());
     tokio::time::timeout(
         Duration::from_secs(60),
-        tokio::process::Command::new(BIN)
-            .args(args)
-            .env_remove("ZAPIER_HOOKS_FILE")
-            .env_remove("MCP_CONFIG")
-            .stdin(std::process::Stdio::null())
-            .output(),
+        cmd.stdin(std::process::Stdio::null()).output(),
     )
     .await
     .expect("mcp-suite finished within 60 s")
@@ -62,5 +73,15 @@ impl Config {
 pub fn hooks_for(mock_url: &str) -> String {
     format!(
         "[[hook]]\nname = \"page-oncall\"\ndescription = \"Pages on-call\"\nurl = \"{mock_url}/hooks/catch/1/pg/\"\n"
+    )
+}
+
+/// A `[jira]` table for mock Jira at `mock_url` (Cloud, the mock's default
+/// credentials).
+pub fn jira_section(mock_url: &str) -> String {
+    format!(
+        "[jira]\nbase_url = \"{mock_url}\"\ndeployment = \"cloud\"\nemail = \"{}\"\napi_token = \"{}\"\n",
+        mock_jira::DEFAULT_EMAIL,
+        mock_jira::DEFAULT_API_TOKEN
     )
 }

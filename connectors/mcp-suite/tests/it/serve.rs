@@ -4,7 +4,7 @@
 use connector_testkit::{Client, ClientOptions, HttpServer};
 use serde_json::json;
 
-use crate::{BIN, Config, hooks_for, run};
+use crate::{BIN, Config, hooks_for, jira_section, run};
 
 #[tokio::test]
 async fn serves_zapier_at_its_path_from_a_config_file() {
@@ -62,6 +62,75 @@ async fn serves_zapier_at_its_path_from_a_config_file() {
     // Unknown paths are not served.
     let other = reqwest::get(format!("{base}/mcp")).await.unwrap();
     assert_eq!(other.status(), 404);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn serves_jira_beside_zapier() {
+    let zapier = mock_zapier::spawn(Default::default()).await.unwrap();
+    let (jira, _kit, jira_state) = mock_jira::spawn_with_handles(Default::default())
+        .await
+        .unwrap();
+    let cfg = Config::new(
+        &format!(
+            "[zapier]\nhooks = \"hooks.toml\"\n{}",
+            jira_section(jira.url())
+        ),
+        Some(&hooks_for(zapier.url())),
+    );
+    let server = HttpServer::start(
+        BIN,
+        &["--config", cfg.path(), "--listen", "127.0.0.1:0", "serve"],
+        &[],
+    )
+    .await
+    .unwrap();
+    // The first endpoint line is the first connector in registry order.
+    assert!(server.url.ends_with("/zapier/mcp"), "{}", server.url);
+    let base = server.url.trim_end_matches("/zapier/mcp").to_owned();
+    let url = format!("{base}/jira/mcp");
+
+    let client = Client::http(&url, None, ClientOptions::default())
+        .await
+        .unwrap();
+    let tools = client.list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    for t in [
+        "search_issues",
+        "get_issue",
+        "create_issue",
+        "get_create_fields",
+    ] {
+        assert!(names.contains(&t), "{names:?}");
+    }
+    assert!(!names.contains(&"trigger_hook"), "{names:?}");
+    // It talks to the mock, through the suite.
+    let found = client
+        .call(
+            "search_issues",
+            json!({"jql": "project = OPS ORDER BY created ASC", "limit": 1}),
+        )
+        .await
+        .unwrap();
+    assert!(!found.is_error, "{}", found.text);
+    assert_eq!(found.structured["issues"][0]["key"], "OPS-1");
+    assert_eq!(jira_state.issue_count(), mock_jira::SEED_ISSUES);
+    // Zapier is still at its own path.
+    let other = Client::http(
+        &format!("{base}/zapier/mcp"),
+        None,
+        ClientOptions::default(),
+    )
+    .await
+    .unwrap();
+    let names: Vec<String> = other
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.into_owned())
+        .collect();
+    assert!(names.contains(&"trigger_hook".to_owned()), "{names:?}");
     server.stop().await;
 }
 
