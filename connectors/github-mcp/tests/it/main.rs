@@ -1,0 +1,90 @@
+//! `github-mcp` end to end: an rmcp client drives the real binary over stdio
+//! against `mock-github` on 127.0.0.1 (as github.com and as GHES `/api/v3`).
+
+mod flows;
+mod tools;
+mod writes;
+
+use connector_testkit::{Client, ClientOptions, Era};
+use mock_github::MockGitHub;
+use mock_kit::{MockKit, Served};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_github-mcp");
+
+/// A mock GitHub.
+#[allow(missing_debug_implementations)]
+pub struct World {
+    pub mock: Served,
+    pub kit: MockKit,
+    pub gh: MockGitHub,
+    /// `""` for github.com, `"/api/v3"` for GHES.
+    pub prefix: &'static str,
+}
+
+impl World {
+    pub async fn new() -> World {
+        World::with_prefix("").await
+    }
+
+    pub async fn ghes() -> World {
+        World::with_prefix("/api/v3").await
+    }
+
+    async fn with_prefix(prefix: &'static str) -> World {
+        let (mock, kit, gh) = mock_github::spawn_with_handles(mock_github::Options::default())
+            .await
+            .unwrap();
+        World {
+            mock,
+            kit,
+            gh,
+            prefix,
+        }
+    }
+
+    /// The environment an operator would set.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "GITHUB_API_URL",
+                format!("{}{}", self.mock.url().trim_end_matches('/'), self.prefix),
+            ),
+            ("GITHUB_TOKEN", mock_github::DEFAULT_TOKEN.into()),
+        ]
+    }
+
+    /// A stdio client with extra flags.
+    pub async fn stdio(&self, extra: &[&str]) -> Client {
+        self.stdio_with(extra, legacy()).await
+    }
+
+    pub async fn stdio_with(&self, extra: &[&str], opts: ClientOptions) -> Client {
+        let env = self.env();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Client::stdio(BIN, extra, &env, opts).await.unwrap()
+    }
+
+    /// Requests that would change GitHub (anything but GET).
+    pub fn writes(&self) -> Vec<String> {
+        self.kit
+            .requests()
+            .into_iter()
+            .filter(|r| r.method != "GET" && !r.path.starts_with("/__admin"))
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    }
+}
+
+pub fn legacy() -> ClientOptions {
+    ClientOptions {
+        era: Era::Legacy,
+        ..Default::default()
+    }
+}
+
+pub fn modern() -> ClientOptions {
+    ClientOptions {
+        era: Era::Modern,
+        ..Default::default()
+    }
+}

@@ -1,0 +1,100 @@
+//! tools/list, annotations, the README's tool table.
+
+use connector_testkit::tools_snapshot;
+
+use crate::{World, legacy, modern};
+
+#[tokio::test]
+async fn every_tool_is_titled_described_and_annotated_in_both_eras() {
+    let w = World::new().await;
+    for opts in [legacy(), modern()] {
+        let client = w.stdio_with(&[], opts).await;
+        let tools = client.list_all_tools().await.unwrap();
+        assert_eq!(tools.len(), github_mcp::tools::SPECS.len());
+        for t in &tools {
+            let a = t
+                .annotations
+                .as_ref()
+                .unwrap_or_else(|| panic!("{} has no annotations", t.name));
+            assert!(t.title.is_some(), "{} has no title", t.name);
+            assert!(
+                a.read_only_hint.is_some()
+                    && a.destructive_hint.is_some()
+                    && a.idempotent_hint.is_some()
+                    && a.open_world_hint.is_some(),
+                "{}",
+                t.name
+            );
+            assert!(
+                t.description
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with("Use this")),
+                "{}",
+                t.name
+            );
+            assert!(t.output_schema.is_some(), "{} has no output schema", t.name);
+        }
+        for (name, read_only) in [
+            ("get_pull_request_diff", true),
+            ("create_issue", false),
+            ("update_issue", false),
+        ] {
+            let t = tools.iter().find(|t| t.name == name).unwrap();
+            assert_eq!(
+                t.annotations.as_ref().unwrap().read_only_hint,
+                Some(read_only),
+                "{name}"
+            );
+        }
+        client.close().await.unwrap();
+    }
+    assert!(w.writes().is_empty());
+}
+
+#[tokio::test]
+async fn tools_list_snapshot() {
+    let w = World::new().await;
+    let client = w.stdio(&[]).await;
+    let tools = client.list_all_tools().await.unwrap();
+    insta::assert_json_snapshot!("tools_list", tools_snapshot(&tools));
+}
+
+#[tokio::test]
+async fn read_only_hides_the_writes() {
+    let w = World::new().await;
+    let client = w.stdio(&["--read-only"]).await;
+    let names: Vec<String> = client
+        .list_all_tools()
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    for write in ["create_issue", "update_issue", "add_issue_comment"] {
+        assert!(!names.contains(&write.to_owned()), "{write} in {names:?}");
+    }
+    assert!(names.contains(&"get_issue".to_owned()));
+}
+
+#[tokio::test]
+async fn missing_token_names_the_env_var() {
+    let out = tokio::process::Command::new(crate::BIN)
+        .arg("tools")
+        .env_remove("GITHUB_TOKEN")
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("GITHUB_TOKEN"), "{err}");
+}
+
+/// The README's tool table is generated from the code; this fails when it
+/// drifts (`UPDATE_README=1 cargo nextest run -p github-mcp readme` rewrites it).
+#[test]
+fn readme_tool_table_is_current() {
+    let readme = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    if let Err(problem) = connector_kit::tools::check_readme::<github_mcp::GitHub>(readme) {
+        panic!("{problem}");
+    }
+}
