@@ -29,7 +29,7 @@ echo "node $(node --version), inspector $("$BIN/mcp-inspector" --version 2>/dev/
 
 TARGET="${CARGO_TARGET_DIR:-target}/debug"
 cargo build --locked --quiet -p zapier-mcp -p mock-zapier -p jira-mcp -p mock-jira \
-  -p servicenow-mcp -p mock-servicenow -p crm-mcp -p mock-crm
+  -p servicenow-mcp -p mock-servicenow -p crm-mcp -p mock-crm -p github-mcp -p mock-github
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
@@ -59,19 +59,21 @@ check() { # description cmd...
 
 # Inspector (stdio and HTTP, both eras: strict tools/list and one read call)
 # and the conformance scenarios over HTTP, for one connector.
-exercise() { # name read-tool command...
-  local name=$1 tool=$2; shift 2
+exercise() { # name read-tool "k=v …" command...
+  local name=$1 tool=$2 targs=()
+  for kv in $3; do targs+=(--tool-arg "$kv"); done
+  shift 3
   local url
   url=$(start "$name-http" "$@" --transport http --listen 127.0.0.1:0)
   for era in legacy modern; do
     check "inspector $name stdio $era tools/list --strict" \
       "$BIN/mcp-inspector" --cli --protocol-era "$era" "$@" --method tools/list --strict --format json
     check "inspector $name stdio $era tools/call $tool" \
-      "$BIN/mcp-inspector" --cli --protocol-era "$era" "$@" --method tools/call --tool-name "$tool"
+      "$BIN/mcp-inspector" --cli --protocol-era "$era" "$@" --method tools/call --tool-name "$tool" "${targs[@]}"
     check "inspector $name http $era tools/list --strict" \
       "$BIN/mcp-inspector" --cli --protocol-era "$era" --transport http --server-url "$url" --method tools/list --strict --format json
     check "inspector $name http $era tools/call $tool" \
-      "$BIN/mcp-inspector" --cli --protocol-era "$era" --transport http --server-url "$url" --method tools/call --tool-name "$tool"
+      "$BIN/mcp-inspector" --cli --protocol-era "$era" --transport http --server-url "$url" --method tools/call --tool-name "$tool" "${targs[@]}"
   done
   for scenario in tools-list dns-rebinding-protection http-header-validation caching server-initialize sep-2164-resource-not-found; do
     check "conformance $name $scenario" \
@@ -85,17 +87,20 @@ exercise() { # name read-tool command...
 MOCK_ZAPIER=$(start mock-zapier "$TARGET/mock-zapier" --listen 127.0.0.1:0)
 sed "s#http://127.0.0.1:9101#$MOCK_ZAPIER#" connectors/zapier-mcp/examples/hooks.toml > "$WORK/hooks.toml"
 ZAPIER=("$TARGET/zapier-mcp" --hooks "$WORK/hooks.toml")
-exercise zapier list_hooks "${ZAPIER[@]}"
+exercise zapier list_hooks "" "${ZAPIER[@]}"
 check "python sdk zapier stdio" env PYTHONPATH="$TOOLS/pysdk" python3 .ci/real-clients/python_client.py stdio "${ZAPIER[@]}"
 check "python sdk zapier http" env PYTHONPATH="$TOOLS/pysdk" python3 .ci/real-clients/python_client.py http "$LAST_URL"
 
 MOCK_JIRA=$(start mock-jira "$TARGET/mock-jira" --listen 127.0.0.1:0)
-exercise jira list_projects "$TARGET/jira-mcp" --base-url "$MOCK_JIRA" --deployment cloud --email mock@example.com --api-token mock-token
+exercise jira list_projects "" "$TARGET/jira-mcp" --base-url "$MOCK_JIRA" --deployment cloud --email mock@example.com --api-token mock-token
 
 MOCK_SN=$(start mock-servicenow "$TARGET/mock-servicenow" --listen 127.0.0.1:0)
-exercise servicenow search_incidents "$TARGET/servicenow-mcp" --instance-url "$MOCK_SN" --username admin --password mock-password
+exercise servicenow search_incidents "" "$TARGET/servicenow-mcp" --instance-url "$MOCK_SN" --username admin --password mock-password
 
 MOCK_CRM=$(start mock-crm "$TARGET/mock-crm" --listen 127.0.0.1:0)
-exercise crm list_pipelines "$TARGET/crm-mcp" --base-url "$MOCK_CRM" --access-token mock-hubspot-token
+exercise crm list_pipelines "" "$TARGET/crm-mcp" --base-url "$MOCK_CRM" --access-token mock-hubspot-token
+
+MOCK_GITHUB=$(start mock-github "$TARGET/mock-github" --listen 127.0.0.1:0)
+exercise github list_issues "owner=acme repo=api" "$TARGET/github-mcp" --api-url "$MOCK_GITHUB" --token mock-gh-token
 
 exit $fail
