@@ -12,7 +12,7 @@ FROM rust:${RUST_VERSION}-slim-bookworm AS builder
 WORKDIR /src
 # The binaries to build and ship; to ship another connector, add it (and its
 # mock) here; nothing else in this file changes.
-ARG BINARIES="mcp-suite zapier-mcp mock-zapier jira-mcp mock-jira"
+ARG BINARIES="mcp-suite zapier-mcp mock-zapier jira-mcp mock-jira servicenow-mcp mock-servicenow crm-mcp mock-crm"
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/usr/local/cargo/git \
@@ -34,6 +34,7 @@ RUN set -eux; \
 COPY --from=builder /out/ /usr/local/bin/
 USER 10001:10001
 ENV RUST_LOG=info
-# mcp-suite, zapier-mcp, mock-zapier, jira-mcp, mock-jira (see docker-compose.yml)
-EXPOSE 8931 8101 9101 8102 9102
+# mcp-suite, zapier-mcp, mock-zapier, jira-mcp, mock-jira, servicenow-mcp,
+# mock-servicenow, crm-mcp, mock-crm (see docker-compose.yml)
+EXPOSE 8931 8101 9101 8102 9102 8103 9103 8104 9104
 CMD ["mcp-suite", "--help"]

@@ -24,10 +24,10 @@ pub fn hosted() -> Vec<Box<dyn Hosted>> {
     vec![
         host::<zapier_mcp::Zapier>(),
         host::<jira_mcp::Jira>(),
+        host::<servicenow_mcp::ServiceNow>(),
+        host::<crm_mcp::Crm>(),
         // ── Add connectors here, one line each, as they land: ──
         // host::<github_mcp::GitHub>(),
-        // host::<servicenow_mcp::ServiceNow>(),
-        // host::<crm_mcp::Crm>(),
     ]
 }
 

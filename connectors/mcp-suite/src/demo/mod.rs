@@ -7,10 +7,14 @@
 //! The tour follows the seed workflow, one [`Part`] per connector, in order:
 //! GitHub (find the failed Actions run, read its job log) → ServiceNow
 //! (search known issues, create an incident) → Jira (search the open issues,
-//! file a bug) → Zapier (page the on-call). Parts not built yet are marked in [`start_parts`].
+//! file a bug) → Zapier (page the on-call) → CRM (who is affected: the
+//! account, its contacts, the open deals at risk). Parts not built yet are
+//! marked in [`start_parts`].
 #![allow(clippy::print_stdout)]
 
+mod crm;
 mod jira;
+mod servicenow;
 mod zapier;
 
 use std::path::Path;
@@ -56,9 +60,10 @@ async fn start_parts(dir: &Path) -> anyhow::Result<Vec<Box<dyn Part>>> {
     Ok(vec![
         // ── Parts in the order of the incident workflow; add each as its connector lands: ──
         // github::Demo::start(dir).await?      find the failed Actions run, read its job log
-        // servicenow::Demo::start(dir).await?  search known issues, create an incident
-        Box::new(jira::Demo::start().await?), // search open issues, file the bug
-        Box::new(zapier::Demo::start(dir).await?), // page the on-call
+        Box::new(servicenow::Demo::start().await?), // search known issues, open the incident
+        Box::new(jira::Demo::start().await?),       // search open issues, file the bug
+        Box::new(zapier::Demo::start(dir).await?),  // page the on-call
+        Box::new(crm::Demo::start().await?),        // who is affected: the account at risk
     ])
 }
 
@@ -173,7 +178,7 @@ pub async fn run(mut kit: KitArgs, no_serve: bool) -> anyhow::Result<ExitCode> {
         stop.clone().cancelled_owned(),
     ));
     for (name, url) in &endpoints {
-        println!("  endpoint {name:<8} {url}");
+        println!("  endpoint {name:<10} {url}");
     }
 
     println!("\nThe incident workflow, through a real MCP client over streamable HTTP:");
@@ -199,9 +204,9 @@ pub async fn run(mut kit: KitArgs, no_serve: bool) -> anyhow::Result<ExitCode> {
     }
     println!("\nStill serving (Ctrl-C to stop):");
     for (name, url) in &endpoints {
-        println!("  {name:<10} {url}");
+        println!("  {name:<11} {url}");
     }
-    println!("  {:<10} {base}/healthz   {base}/metrics", "health");
+    println!("  {:<11} {base}/healthz   {base}/metrics", "health");
     if let Some((_, first)) = endpoints.first() {
         println!("\nTry it with the MCP Inspector (Node 22+):");
         println!("  npx {INSPECTOR} --cli {first} --method tools/list");

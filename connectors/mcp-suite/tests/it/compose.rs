@@ -121,6 +121,10 @@ fn services_are_consistent() {
         "zapier-mcp",
         "mock-jira",
         "jira-mcp",
+        "mock-servicenow",
+        "servicenow-mcp",
+        "mock-crm",
+        "crm-mcp",
         "mcp-suite",
     ] {
         assert!(
@@ -288,14 +292,7 @@ async fn jira_command_and_environment_parse_with_its_own_flags() {
         .unwrap();
     auth.check_bind(cli.kit.listen)
         .expect("auth must allow binding 0.0.0.0 in the container");
-    let zapier = &compose.services["zapier-mcp"];
-    for flag in ["--auth", "--auth-tokens-file", "--allowed-hosts"] {
-        let value = |s: &Service| {
-            let i = s.command.iter().position(|a| a == flag).unwrap();
-            s.command[i + 1].clone()
-        };
-        assert_eq!(value(svc), value(zapier), "{flag}");
-    }
+    assert_same_inbound_auth(&compose, svc, "jira-mcp");
 }
 
 /// The suite's `[jira]` table points at the compose mock, and the suite
@@ -320,11 +317,205 @@ fn suite_jira_table_points_at_the_mock_service() {
         assert!(!jira.contains_key(secret), "no {secret} in suite.toml");
     }
     let suite = &compose.services["mcp-suite"];
-    assert_eq!(
-        suite.environment, compose.services["jira-mcp"].environment,
-        "mcp-suite and jira-mcp use the same Jira credentials"
-    );
+    assert_same_credentials(suite, &compose.services["jira-mcp"], "jira-mcp");
     assert!(suite.depends_on.contains_key("mock-jira"));
+}
+
+/// The suite service sets every variable of `connector` to the same value
+/// (the suite's connectors read their credentials from the environment).
+fn assert_same_credentials(suite: &Service, connector: &Service, name: &str) {
+    assert!(
+        !connector.environment.is_empty(),
+        "{name} has no credentials"
+    );
+    for (var, value) in &connector.environment {
+        assert_eq!(
+            suite.environment.get(var),
+            Some(value),
+            "mcp-suite and {name} use the same {var}"
+        );
+    }
+}
+
+/// The inbound auth and allowed hosts of `svc` are zapier-mcp's.
+fn assert_same_inbound_auth(compose: &Compose, svc: &Service, name: &str) {
+    let zapier = &compose.services["zapier-mcp"];
+    for flag in ["--auth", "--auth-tokens-file", "--allowed-hosts"] {
+        let value = |s: &Service| {
+            let i = s
+                .command
+                .iter()
+                .position(|a| a == flag)
+                .unwrap_or_else(|| panic!("{name}: no {flag}"));
+            s.command[i + 1].clone()
+        };
+        assert_eq!(value(svc), value(zapier), "{name}: {flag}");
+    }
+}
+
+#[tokio::test]
+async fn servicenow_command_and_environment_parse_with_its_own_flags() {
+    use clap::CommandFactory;
+    use connector_kit::{Connector, UpstreamCredential};
+    use secrecy::ExposeSecret;
+    use servicenow_mcp::config::Options;
+    let compose = load();
+    let svc = &compose.services["servicenow-mcp"];
+    assert_eq!(svc.command[0], servicenow_mcp::ServiceNow::BINARY);
+    let mut args = mapped_args(svc);
+    args.extend(env_as_args(
+        "servicenow-mcp",
+        &Cli::<Options>::command(),
+        &svc.environment,
+    ));
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = Cli::<Options>::parse_layered(
+        servicenow_mcp::ServiceNow::BINARY,
+        servicenow_mcp::ServiceNow::ABOUT,
+        args,
+    )
+    .unwrap_or_else(|e| panic!("servicenow-mcp rejects its compose command: {e}"));
+    assert_eq!(cli.kit.transport, Transport::Http);
+    assert_eq!(cli.kit.listen.port(), port_of(svc));
+
+    // The instance is the compose mock.
+    let instance = cli.connector.instance_url().unwrap();
+    assert_eq!(instance.host_str(), Some("mock-servicenow"));
+    assert_eq!(
+        instance.port(),
+        Some(port_of(&compose.services["mock-servicenow"]))
+    );
+    assert!(svc.depends_on.contains_key("mock-servicenow"));
+    // The credentials are the mock's defaults, from the environment only.
+    assert!(
+        !svc.command
+            .iter()
+            .any(|a| a.contains("password") || a.contains("username")),
+        "credentials belong in the environment: {:?}",
+        svc.command
+    );
+    match cli.connector.credential().unwrap() {
+        UpstreamCredential::Basic { username, password } => {
+            assert_eq!(username, mock_servicenow::DEFAULT_USERNAME);
+            assert_eq!(password.expose_secret(), mock_servicenow::DEFAULT_PASSWORD);
+        }
+        other => panic!("expected basic auth, got {}", other.kind()),
+    }
+
+    // Same inbound auth and allowed hosts as zapier-mcp.
+    let auth = inbound_auth(&cli.kit, "http://localhost:8103", &["/mcp"])
+        .await
+        .unwrap();
+    auth.check_bind(cli.kit.listen)
+        .expect("auth must allow binding 0.0.0.0 in the container");
+    assert_same_inbound_auth(&compose, svc, "servicenow-mcp");
+}
+
+#[tokio::test]
+async fn crm_command_and_environment_parse_with_its_own_flags() {
+    use clap::CommandFactory;
+    use connector_kit::{Connector, UpstreamCredential};
+    use crm_mcp::config::Options;
+    use secrecy::ExposeSecret;
+    let compose = load();
+    let svc = &compose.services["crm-mcp"];
+    assert_eq!(svc.command[0], crm_mcp::Crm::BINARY);
+    let mut args = mapped_args(svc);
+    args.extend(env_as_args(
+        "crm-mcp",
+        &Cli::<Options>::command(),
+        &svc.environment,
+    ));
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = Cli::<Options>::parse_layered(crm_mcp::Crm::BINARY, crm_mcp::Crm::ABOUT, args)
+        .unwrap_or_else(|e| panic!("crm-mcp rejects its compose command: {e}"));
+    assert_eq!(cli.kit.transport, Transport::Http);
+    assert_eq!(cli.kit.listen.port(), port_of(svc));
+
+    // The API is the compose mock.
+    let base = cli.connector.base_url().unwrap();
+    assert_eq!(base.host_str(), Some("mock-crm"));
+    assert_eq!(base.port(), Some(port_of(&compose.services["mock-crm"])));
+    assert!(svc.depends_on.contains_key("mock-crm"));
+    // The token is the mock's default, from the environment only.
+    assert!(
+        !svc.command
+            .iter()
+            .any(|a| a.contains("token") && !a.contains("tokens")),
+        "credentials belong in the environment: {:?}",
+        svc.command
+    );
+    match cli.connector.credential().unwrap() {
+        UpstreamCredential::Bearer(token) => {
+            assert_eq!(token.expose_secret(), mock_crm::DEFAULT_ACCESS_TOKEN);
+        }
+        other => panic!("expected a bearer token, got {}", other.kind()),
+    }
+
+    // Same inbound auth and allowed hosts as zapier-mcp.
+    let auth = inbound_auth(&cli.kit, "http://localhost:8104", &["/mcp"])
+        .await
+        .unwrap();
+    auth.check_bind(cli.kit.listen)
+        .expect("auth must allow binding 0.0.0.0 in the container");
+    assert_same_inbound_auth(&compose, svc, "crm-mcp");
+}
+
+/// The suite's `[servicenow]` table points at the compose mock, and the
+/// suite service gets the same credentials as servicenow-mcp.
+#[test]
+fn suite_servicenow_table_points_at_the_mock_service() {
+    let compose = load();
+    let text = std::fs::read_to_string(root().join("deploy/suite.toml")).unwrap();
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    let servicenow = table["servicenow"]
+        .as_table()
+        .expect("[servicenow] in deploy/suite.toml");
+    let url = url::Url::parse(servicenow["instance_url"].as_str().unwrap()).unwrap();
+    assert_eq!(url.host_str(), Some("mock-servicenow"), "{url}");
+    assert_eq!(
+        url.port(),
+        Some(port_of(&compose.services["mock-servicenow"])),
+        "{url}"
+    );
+    for secret in [
+        "username",
+        "password",
+        "client_secret",
+        "refresh_token",
+        "api_key",
+    ] {
+        assert!(
+            !servicenow.contains_key(secret),
+            "no {secret} in suite.toml"
+        );
+    }
+    let suite = &compose.services["mcp-suite"];
+    assert_same_credentials(suite, &compose.services["servicenow-mcp"], "servicenow-mcp");
+    assert!(suite.depends_on.contains_key("mock-servicenow"));
+}
+
+/// The suite's `[crm]` table points at the compose mock, and the suite
+/// service gets the same token as crm-mcp.
+#[test]
+fn suite_crm_table_points_at_the_mock_service() {
+    let compose = load();
+    let text = std::fs::read_to_string(root().join("deploy/suite.toml")).unwrap();
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    let crm = table["crm"].as_table().expect("[crm] in deploy/suite.toml");
+    let url = url::Url::parse(crm["base_url"].as_str().unwrap()).unwrap();
+    assert_eq!(url.host_str(), Some("mock-crm"), "{url}");
+    assert_eq!(
+        url.port(),
+        Some(port_of(&compose.services["mock-crm"])),
+        "{url}"
+    );
+    for secret in ["access_token", "refresh_token", "client_secret"] {
+        assert!(!crm.contains_key(secret), "no {secret} in suite.toml");
+    }
+    let suite = &compose.services["mcp-suite"];
+    assert_same_credentials(suite, &compose.services["crm-mcp"], "crm-mcp");
+    assert!(suite.depends_on.contains_key("mock-crm"));
 }
 
 #[tokio::test]
@@ -342,7 +533,7 @@ async fn suite_command_parses_and_its_config_builds_every_connector() {
     let auth = inbound_auth(
         &cli.kit,
         "http://localhost:8931",
-        &["/zapier/mcp", "/jira/mcp"],
+        &["/zapier/mcp", "/jira/mcp", "/servicenow/mcp", "/crm/mcp"],
     )
     .await
     .unwrap();

@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 
-use crate::{Config, hooks_for, jira_section, run, stderr, stdout};
+use crate::{
+    Config, crm_section, hooks_for, jira_section, run, servicenow_section, stderr, stdout,
+};
 
 #[tokio::test]
 async fn tools_json_lists_zapier_tools_with_a_connector_field() {
@@ -55,6 +57,68 @@ async fn tools_json_lists_jira_tools_without_contacting_the_site() {
     assert_eq!(search["effect"], "read", "{search}");
     // Only [jira] is configured, so only jira is listed.
     assert!(rows.iter().all(|r| r["connector"] == "jira"), "{rows:?}");
+}
+
+#[tokio::test]
+async fn tools_json_lists_servicenow_and_crm_tools_offline() {
+    // Nothing listens on port 9: neither connector contacts its upstream at
+    // start-up, so `tools` works offline.
+    let cfg = Config::new(
+        &format!(
+            "{}{}",
+            servicenow_section("http://127.0.0.1:9"),
+            crm_section("http://127.0.0.1:9")
+        ),
+        None,
+    );
+    let out = run(&["--config", cfg.path(), "--strict", "tools", "--json"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    let of = |connector: &str| -> Vec<&Value> {
+        rows.iter()
+            .filter(|r| r["connector"] == connector)
+            .collect()
+    };
+    let servicenow = of("servicenow");
+    let names: Vec<&str> = servicenow
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    for t in [
+        "search_knowledge",
+        "create_incident",
+        "get_incident",
+        "search_incidents",
+    ] {
+        assert!(names.contains(&t), "{names:?}");
+    }
+    assert!(
+        servicenow
+            .iter()
+            .all(|r| r["endpoint"] == "/servicenow/mcp"),
+        "{servicenow:?}"
+    );
+    let create = servicenow
+        .iter()
+        .find(|r| r["name"] == "create_incident")
+        .unwrap();
+    assert_eq!(create["effect"], "create", "{create}");
+    assert_eq!(create["tier"], 3, "{create}");
+
+    let crm = of("crm");
+    let names: Vec<&str> = crm.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    for t in ["account_summary", "search_companies", "update_deal_stage"] {
+        assert!(names.contains(&t), "{names:?}");
+    }
+    assert!(crm.iter().all(|r| r["endpoint"] == "/crm/mcp"), "{crm:?}");
+    let summary = crm.iter().find(|r| r["name"] == "account_summary").unwrap();
+    assert_eq!(summary["effect"], "read", "{summary}");
+    // Only [servicenow] and [crm] are configured, so only they are listed.
+    assert!(
+        rows.iter()
+            .all(|r| r["connector"] == "servicenow" || r["connector"] == "crm"),
+        "{rows:?}"
+    );
 }
 
 #[tokio::test]

@@ -1,10 +1,11 @@
 //! `mcp-suite demo --no-serve`: the README's first command completes the tour
-//! (Jira files the bug, then Zapier pages the on-call).
+//! (ServiceNow opens the incident, Jira files the bug, Zapier pages the
+//! on-call, the CRM shows the affected account).
 
 use crate::{run, stderr, stdout};
 
 #[tokio::test]
-async fn demo_tour_files_the_bug_and_the_mock_receives_the_page() {
+async fn demo_tour_opens_the_incident_files_the_bug_and_pages() {
     let out = run(&["demo", "--no-serve", "--listen", "127.0.0.1:0"]).await;
     let text = stdout(&out);
     assert!(
@@ -14,42 +15,78 @@ async fn demo_tour_files_the_bug_and_the_mock_receives_the_page() {
         stderr(&out)
     );
     for expected in [
+        // ServiceNow: is it a known issue? Then open the incident, approved in the middle.
+        "[1] servicenow · search_knowledge \"health check timeout\"",
+        "Known issue: failing deploy rolls back after health check timeout",
+        "is a known issue with a workaround",
+        "[2] servicenow · create_incident \"checkout-api deploy failing: health check timeout\": first call, a preview only",
+        "mock ServiceNow holds",
+        "[3] servicenow · create_incident again, with the token",
+        "[4] servicenow · get_incident INC",
+        "description: … Possibly the known issue KB",
         // Jira: look at what is open, then file the bug with the approval in the middle.
-        "[1] jira · search_issues",
+        "[5] jira · search_issues",
         "project = OPS AND statusCategory != Done",
-        "[2] jira · get_create_fields",
+        "[6] jira · get_create_fields",
         "required customfield_10010  Severity   one of Critical, Major, Minor",
-        "[3] jira · create_issue \"Deploy failing: health check timeout\": first call, a preview only",
+        "[7] jira · create_issue \"Deploy failing: health check timeout\": first call, a preview only",
         "customfield_10010: {\"value\":\"Critical\"}",
         "nothing is created before approval",
-        "[4] jira · create_issue again, with the token",
-        "[5] jira · get_issue OPS-",
+        "[8] jira · create_issue again, with the token",
+        "[9] jira · get_issue OPS-",
         "Bug · To Do · Highest · Deploy failing: health check timeout",
         "description (Markdown): The **checkout-api** deploy",
         "severity Critical",
-        // Zapier: page the on-call, mentioning the new bug.
-        "[6] zapier · list_hooks",
+        // Zapier: page the on-call, mentioning the incident and the new bug.
+        "[10] zapier · list_hooks",
         "page-oncall",
         "notify-channel",
-        "[7] zapier · trigger_hook",
+        "[11] zapier · trigger_hook",
         "confirmation_required",
         "nothing is sent before approval",
-        "[8] zapier · trigger_hook again, with the token",
+        "[12] zapier · trigger_hook again, with the token",
         "step a human approves",
         "status:  executed",
-        "[9] zapier · list_deliveries",
+        "[13] zapier · list_deliveries",
         "confirmed via token",
-        "[10] zapier · what mock Zapier actually received",
+        "[14] zapier · what mock Zapier actually received",
         "delivery received: hook 123456/pg0nc4ll",
         "\"severity\":\"critical\"",
-        "Tour complete",
+        // CRM: who is affected by the outage.
+        "[15] crm · account_summary \"Acme Corp\": who is affected",
+        "company:  Acme Corp (id 1001",
+        "contacts: 6 (",
+        "open deals at risk: 3",
+        "At Risk",
+        "Tour complete: 15 steps",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
-    assert!(text.contains("/zapier/mcp"), "{text}");
-    assert!(text.contains("/jira/mcp"), "{text}");
+    for path in ["/servicenow/mcp", "/jira/mcp", "/zapier/mcp", "/crm/mcp"] {
+        assert!(text.contains(path), "{path} in:\n{text}");
+    }
+    // The incident exists in mock ServiceNow (checked there, in process, by
+    // the demo) and the bug and the page that follow mention its number.
+    let incident = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("mock ServiceNow now holds "))
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or_else(|| {
+            panic!("the demo did not read the incident back from the mock:\n{text}")
+        });
+    assert!(incident.starts_with("INC"), "{incident}");
+    assert!(
+        text.contains(&format!("created {incident} (http://127.0.0.1:")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "(the account team can now reach out about {incident}"
+        )),
+        "{text}"
+    );
     // The bug exists in the mock (checked there, in process, by the demo) and
-    // the page that follows mentions its key.
+    // the page that follows mentions the incident and the bug.
     let key = text
         .lines()
         .find_map(|l| l.trim().strip_prefix("mock Jira now holds "))
@@ -61,11 +98,14 @@ async fn demo_tour_files_the_bug_and_the_mock_receives_the_page() {
         "{text}"
     );
     assert!(
-        text.contains(&format!("(CI run failed), {key}\"")),
-        "the page mentions {key}:\n{text}"
+        text.contains(&format!("(CI run failed), {incident}, {key}\"")),
+        "the page mentions {incident} and {key}:\n{text}"
     );
-    // Jira comes before Zapier: the tour ends with paging the on-call.
-    assert!(text.find("· create_issue").unwrap() < text.find("· trigger_hook").unwrap());
+    // The workflow's order: incident, bug, page, then the affected account.
+    let at = |s: &str| text.find(s).unwrap_or_else(|| panic!("{s} in:\n{text}"));
+    assert!(at("· create_incident") < at("· create_issue"));
+    assert!(at("· create_issue") < at("· trigger_hook"));
+    assert!(at("· trigger_hook") < at("· account_summary"));
     // No giant dumps: every line stays readable.
     assert!(text.lines().all(|l| l.chars().count() < 200), "{text}");
 }
@@ -93,7 +133,7 @@ async fn demo_keeps_serving_and_prints_the_inspector_command() {
     .expect("the Inspector command within 60 s");
     assert!(
         inspector.contains("@modelcontextprotocol/inspector@2.12.0 --cli http://127.0.0.1:")
-            && inspector.contains("/jira/mcp --method tools/list"),
+            && inspector.contains("/servicenow/mcp --method tools/list"),
         "{inspector}"
     );
     let url = inspector

@@ -1,5 +1,5 @@
-//! `mcp-suite` end to end: the real binary, against mock Zapier and mock Jira
-//! on 127.0.0.1.
+//! `mcp-suite` end to end: the real binary, against mock Zapier, mock Jira,
+//! mock ServiceNow and mock HubSpot on 127.0.0.1.
 
 mod compose;
 mod config;
@@ -83,5 +83,24 @@ pub fn jira_section(mock_url: &str) -> String {
         "[jira]\nbase_url = \"{mock_url}\"\ndeployment = \"cloud\"\nemail = \"{}\"\napi_token = \"{}\"\n",
         mock_jira::DEFAULT_EMAIL,
         mock_jira::DEFAULT_API_TOKEN
+    )
+}
+
+/// A `[servicenow]` table for mock ServiceNow at `mock_url` (the mock's
+/// default basic-auth credentials).
+pub fn servicenow_section(mock_url: &str) -> String {
+    format!(
+        "[servicenow]\ninstance_url = \"{mock_url}\"\nusername = \"{}\"\npassword = \"{}\"\n",
+        mock_servicenow::DEFAULT_USERNAME,
+        mock_servicenow::DEFAULT_PASSWORD
+    )
+}
+
+/// A `[crm]` table for mock HubSpot at `mock_url` (the mock's default
+/// private-app token).
+pub fn crm_section(mock_url: &str) -> String {
+    format!(
+        "[crm]\nbase_url = \"{mock_url}\"\naccess_token = \"{}\"\n",
+        mock_crm::DEFAULT_ACCESS_TOKEN
     )
 }

@@ -4,7 +4,7 @@
 use connector_testkit::{Client, ClientOptions, HttpServer};
 use serde_json::json;
 
-use crate::{BIN, Config, hooks_for, jira_section, run};
+use crate::{BIN, Config, crm_section, hooks_for, jira_section, run, servicenow_section};
 
 #[tokio::test]
 async fn serves_zapier_at_its_path_from_a_config_file() {
@@ -135,6 +135,81 @@ async fn serves_jira_beside_zapier() {
 }
 
 #[tokio::test]
+async fn serves_servicenow_and_crm_at_their_paths() {
+    let (servicenow, _kit, sn_state) = mock_servicenow::spawn_with_handles(Default::default())
+        .await
+        .unwrap();
+    let crm = mock_crm::spawn(Default::default()).await.unwrap();
+    let cfg = Config::new(
+        &format!(
+            "{}{}",
+            servicenow_section(servicenow.url()),
+            crm_section(crm.url())
+        ),
+        None,
+    );
+    let server = HttpServer::start(
+        BIN,
+        &["--config", cfg.path(), "--listen", "127.0.0.1:0", "serve"],
+        &[],
+    )
+    .await
+    .unwrap();
+    // Registry order: servicenow before crm (zapier and jira are not configured).
+    assert!(server.url.ends_with("/servicenow/mcp"), "{}", server.url);
+    let base = server.url.trim_end_matches("/servicenow/mcp").to_owned();
+
+    let sn = Client::http(&server.url, None, ClientOptions::default())
+        .await
+        .unwrap();
+    let sn_tools = tool_names(&sn).await;
+    for t in ["search_knowledge", "create_incident", "get_incident"] {
+        assert!(sn_tools.iter().any(|n| n == t), "{sn_tools:?}");
+    }
+    assert!(
+        !sn_tools.iter().any(|n| n == "account_summary"),
+        "{sn_tools:?}"
+    );
+    // It talks to the mock, through the suite.
+    let found = sn
+        .call("search_knowledge", json!({"text": "health check timeout"}))
+        .await
+        .unwrap();
+    assert!(!found.is_error, "{}", found.text);
+    assert!(
+        found.structured["articles"][0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Known issue"),
+        "{}",
+        found.text
+    );
+    assert_eq!(sn_state.count("incident"), mock_servicenow::SEED_INCIDENTS);
+
+    let crm_client = Client::http(&format!("{base}/crm/mcp"), None, ClientOptions::default())
+        .await
+        .unwrap();
+    let crm_tools = tool_names(&crm_client).await;
+    for t in ["account_summary", "search_companies", "get_deal"] {
+        assert!(crm_tools.iter().any(|n| n == t), "{crm_tools:?}");
+    }
+    assert!(
+        !crm_tools.iter().any(|n| n == "create_incident"),
+        "{crm_tools:?}"
+    );
+    let summary = crm_client
+        .call(
+            "account_summary",
+            json!({"company_id": mock_crm::ACME_COMPANY_ID.to_string()}),
+        )
+        .await
+        .unwrap();
+    assert!(!summary.is_error, "{}", summary.text);
+    assert_eq!(summary.structured["company"]["title"], "Acme Corp");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn static_tokens_guard_every_endpoint() {
     let mock = mock_zapier::spawn(Default::default()).await.unwrap();
     let hash = connector_auth_hash("s3cret-token");
@@ -165,6 +240,16 @@ async fn static_tokens_guard_every_endpoint() {
         .unwrap();
     assert!(!client.list_all_tools().await.unwrap().is_empty());
     server.stop().await;
+}
+
+async fn tool_names(client: &Client) -> Vec<String> {
+    client
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.into_owned())
+        .collect()
 }
 
 fn connector_auth_hash(token: &str) -> String {
