@@ -11,6 +11,8 @@ use rmcp::handler::server::router::tool::ToolRouter;
 
 use crate::policy::ToolSpec;
 
+mod tls;
+
 /// What a connector crate implements; `main.rs` then calls
 /// [`crate::main::<MyConnector>()`] and `mcp-suite` mounts it beside others.
 pub trait Connector: Sized + Send + Sync + 'static {
@@ -112,8 +114,14 @@ impl Kit {
 
 /// The plain reqwest client under every upstream client: timeouts set, no
 /// redirects to other hosts with our credentials, a clear user agent.
+///
+/// TLS is reqwest's default (rustls, the platform's roots), but the roots are
+/// read once per process on the first HTTPS handshake rather than per client
+/// at start-up (see `tls`). Each call still returns a new client with its own
+/// connection pool, so clients never outlive the runtime they were used on.
 pub fn base_http_client() -> reqwest::Client {
     reqwest::Client::builder()
+        .tls_backend_preconfigured(tls::client_config())
         .user_agent(concat!("mcp-connectors/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(std::time::Duration::from_secs(10))
         .timeout(std::time::Duration::from_secs(60))

@@ -40,10 +40,18 @@ pub fn main<C: Connector>() -> ExitCode {
         }
     };
     init_tracing(cli.kit.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // Only the HTTP server benefits from worker threads. stdio serves one
+    // client, and the one-shot commands do little async work: a current-thread
+    // runtime starts faster and keeps two idle worker threads (and their
+    // stacks and allocator arenas) out of the process.
+    let serves_http = matches!(cli.command, None | Some(Command::Serve))
+        && cli.kit.transport == Transport::Http;
+    let mut builder = if serves_http {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("cannot start the async runtime: {e}");
