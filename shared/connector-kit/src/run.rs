@@ -44,8 +44,8 @@ pub fn main<C: Connector>() -> ExitCode {
     // client, and the one-shot commands do little async work: a current-thread
     // runtime starts faster and keeps two idle worker threads (and their
     // stacks and allocator arenas) out of the process.
-    let serves_http = matches!(cli.command, None | Some(Command::Serve))
-        && cli.kit.transport == Transport::Http;
+    let serves_http =
+        matches!(cli.command, None | Some(Command::Serve)) && cli.kit.transport == Transport::Http;
     let mut builder = if serves_http {
         tokio::runtime::Builder::new_multi_thread()
     } else {
@@ -409,6 +409,10 @@ async fn doctor<C: Connector>(kit: &KitArgs, built: &Built<C>) -> anyhow::Result
             Err(e) => checks.push(Check::fail("inbound auth", format!("{e:#}"))),
         }
     }
+    checks.push(match built.server.check_schemas() {
+        Ok(n) => Check::pass("tool schemas", format!("{n} input schemas compile")),
+        Err(e) => Check::fail("tool schemas", e),
+    });
     checks.extend(built.server.connector().doctor().await);
     let ok = checks.iter().all(|c| c.ok);
     #[allow(clippy::print_stdout)]

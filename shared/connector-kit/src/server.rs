@@ -3,7 +3,7 @@
 //! and only the `tools` capability declared.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use connector_confirm::RoundTrip;
@@ -34,7 +34,9 @@ pub struct McpServer<C: Connector> {
 struct Inner<C: Connector> {
     connector: C,
     router: ToolRouter<C>,
-    validators: HashMap<String, jsonschema::Validator>,
+    /// Per-tool argument validators, compiled on the tool's first call so a
+    /// cold start pays nothing for tools it never uses.
+    validators: HashMap<String, OnceLock<Option<jsonschema::Validator>>>,
     selection: Selection,
     metrics: Arc<Metrics>,
 }
@@ -63,15 +65,11 @@ impl<C: Connector> McpServer<C> {
         selection: Selection,
         metrics: Arc<Metrics>,
     ) -> anyhow::Result<Self> {
-        let mut validators = HashMap::new();
-        for tool in router.list_all() {
-            let schema = Value::Object((*tool.input_schema).clone());
-            let v = jsonschema::options()
-                .should_validate_formats(true)
-                .build(&schema)
-                .map_err(|e| anyhow::anyhow!("tool {}: invalid input schema: {e}", tool.name))?;
-            validators.insert(tool.name.to_string(), v);
-        }
+        let validators = router
+            .list_all()
+            .into_iter()
+            .map(|t| (t.name.to_string(), OnceLock::new()))
+            .collect();
         Ok(McpServer {
             inner: Arc::new(Inner {
                 connector,
@@ -81,6 +79,19 @@ impl<C: Connector> McpServer<C> {
                 metrics,
             }),
         })
+    }
+
+    /// Compiles every tool's input schema now (validators are otherwise
+    /// compiled lazily on first call); `doctor` reports the result.
+    pub fn check_schemas(&self) -> Result<usize, String> {
+        for tool in self.inner.router.list_all() {
+            let schema = Value::Object((*tool.input_schema).clone());
+            jsonschema::options()
+                .should_validate_formats(true)
+                .build(&schema)
+                .map_err(|e| format!("tool {}: invalid input schema: {e}", tool.name))?;
+        }
+        Ok(self.inner.validators.len())
     }
 
     /// The enabled tools, sorted by name.
@@ -101,7 +112,22 @@ impl<C: Connector> McpServer<C> {
     /// Validates arguments against the tool's input schema; the error names
     /// every offending field.
     fn validate(&self, name: &str, args: &Value) -> Result<(), String> {
-        let Some(validator) = self.inner.validators.get(name) else {
+        let Some(slot) = self.inner.validators.get(name) else {
+            return Ok(());
+        };
+        let compiled = slot.get_or_init(|| {
+            let schema = self.inner.router.get(name).map(|t| Value::Object((*t.input_schema).clone()))?;
+            match jsonschema::options().should_validate_formats(true).build(&schema) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    // A connector bug: the schema comes from its own types.
+                    // Arguments are still checked by deserialization.
+                    tracing::error!(tool = name, error = %e, "invalid input schema; argument pre-validation disabled for this tool");
+                    None
+                }
+            }
+        });
+        let Some(validator) = compiled else {
             return Ok(());
         };
         let problems: Vec<String> = validator
