@@ -11,29 +11,7 @@ async fn every_tool_is_titled_described_and_annotated_in_both_eras() {
         let client = w.stdio_with(&[], opts).await;
         let tools = client.list_all_tools().await.unwrap();
         assert_eq!(tools.len(), github_mcp::tools::SPECS.len());
-        for t in &tools {
-            let a = t
-                .annotations
-                .as_ref()
-                .unwrap_or_else(|| panic!("{} has no annotations", t.name));
-            assert!(t.title.is_some(), "{} has no title", t.name);
-            assert!(
-                a.read_only_hint.is_some()
-                    && a.destructive_hint.is_some()
-                    && a.idempotent_hint.is_some()
-                    && a.open_world_hint.is_some(),
-                "{}",
-                t.name
-            );
-            assert!(
-                t.description
-                    .as_deref()
-                    .is_some_and(|d| d.starts_with("Use this")),
-                "{}",
-                t.name
-            );
-            assert!(t.output_schema.is_some(), "{} has no output schema", t.name);
-        }
+        connector_testkit::assert_tools_well_formed(&tools);
         for (name, read_only) in [
             ("get_pull_request_diff", true),
             ("create_issue", false),

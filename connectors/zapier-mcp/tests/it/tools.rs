@@ -23,30 +23,7 @@ async fn every_tool_sets_all_annotations_in_both_eras() {
                 "trigger_hook"
             ]
         );
-        for t in &tools {
-            let a = t
-                .annotations
-                .as_ref()
-                .unwrap_or_else(|| panic!("{} has no annotations", t.name));
-            assert!(t.title.is_some(), "{} has no title", t.name);
-            assert!(
-                a.read_only_hint.is_some() && a.destructive_hint.is_some(),
-                "{}",
-                t.name
-            );
-            assert!(
-                a.idempotent_hint.is_some() && a.open_world_hint.is_some(),
-                "{}",
-                t.name
-            );
-            assert!(
-                t.description
-                    .as_deref()
-                    .is_some_and(|d| d.starts_with("Use this")),
-                "{}",
-                t.name
-            );
-        }
+        connector_testkit::assert_tools_well_formed(&tools);
         let trigger = tools.iter().find(|t| t.name == "trigger_hook").unwrap();
         let a = trigger.annotations.as_ref().unwrap();
         assert_eq!(
