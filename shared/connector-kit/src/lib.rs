@@ -16,6 +16,7 @@
 //! | [`http`] | stateless streamable HTTP with auth, limits, health, metrics, RFC 9728 |
 //! | [`audit`] | the hash-chained JSON-lines audit sink |
 //! | [`upstream`] | [`UpstreamError`]: upstream failures in words a user can act on |
+//! | [`respond`] | tool answers: structured + text, `isError` texts, offset cursors |
 //! | [`search`] | the `search` / `fetch` answer shapes ChatGPT expects |
 //! | [`text`] | untrusted-text hygiene and budgets |
 
@@ -25,6 +26,7 @@ pub mod connector;
 pub mod http;
 pub mod metrics;
 pub mod policy;
+pub mod respond;
 pub mod run;
 pub mod search;
 pub mod server;

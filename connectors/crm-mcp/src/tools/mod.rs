@@ -25,13 +25,15 @@ use connector_kit::ToolSpec;
 use connector_kit::confirm::Effect;
 use connector_kit::text::{clip, sanitize};
 use rmcp::handler::server::wrapper::Json;
-use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
+use rmcp::model::CallToolResult;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::Crm;
 use crate::client::{Filter, ObjectKind, Operator, Query, Record, SEARCH_RESULT_CAP};
+
+pub(crate) use connector_kit::respond::{structured, tool_error};
 
 /// Every tool's toolset and effect; the kit derives annotations and tiers.
 pub const SPECS: &[ToolSpec] = &[
@@ -507,20 +509,6 @@ pub fn html_to_text(html: &str) -> String {
         .replace("&amp;", "&")
         .trim()
         .to_owned()
-}
-
-/// An `isError` result with one text block.
-pub(crate) fn tool_error(text: impl Into<String>) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(text.into())])
-}
-
-/// A result with structured content and a text block holding the sentence
-/// and the same JSON (some clients read only text).
-pub(crate) fn structured(text: &str, value: &impl Serialize) -> CallToolResponse {
-    let json = serde_json::to_value(value).unwrap_or(Value::Null);
-    let mut r = CallToolResult::success(vec![ContentBlock::text(format!("{text}\n\n{json}"))]);
-    r.structured_content = Some(json);
-    r.into()
 }
 
 #[cfg(test)]

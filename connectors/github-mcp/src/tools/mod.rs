@@ -20,10 +20,12 @@ pub mod search;
 use connector_kit::ToolSpec;
 use connector_kit::confirm::Effect;
 use connector_kit::text::{clip, sanitize};
-use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
+use rmcp::model::CallToolResult;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
+
+pub(crate) use connector_kit::respond::{structured, tool_error};
 
 /// Every tool's toolset and effect; the kit derives annotations and tiers.
 pub const SPECS: &[ToolSpec] = &[
@@ -195,20 +197,6 @@ pub(crate) fn comment_out(v: &Value) -> CommentOut {
         created_at: s(v, "created_at"),
         url: s(v, "html_url").unwrap_or_default(),
     }
-}
-
-/// An `isError` result with one text block.
-pub(crate) fn tool_error(text: impl Into<String>) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(text.into())])
-}
-
-/// A result with structured content and a text block holding the sentence
-/// and the same JSON (some clients read only text).
-pub(crate) fn structured(text: &str, value: &impl Serialize) -> CallToolResponse {
-    let json = serde_json::to_value(value).unwrap_or(Value::Null);
-    let mut r = CallToolResult::success(vec![ContentBlock::text(format!("{text}\n\n{json}"))]);
-    r.structured_content = Some(json);
-    r.into()
 }
 
 /// Parses a page cursor made by this server (a GitHub page number).

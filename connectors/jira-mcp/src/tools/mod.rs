@@ -22,7 +22,6 @@ pub mod workflow;
 use connector_kit::ToolSpec;
 use connector_kit::confirm::Effect;
 use connector_kit::text::{clip, sanitize};
-use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
@@ -31,6 +30,8 @@ use crate::Jira;
 use crate::adf;
 use crate::config::Deployment;
 use crate::model::{self, Comment, Issue};
+
+pub(crate) use connector_kit::respond::{offset_cursor, structured, tool_error};
 
 /// Every tool's toolset and effect; the kit derives annotations and tiers.
 pub const SPECS: &[ToolSpec] = &[
@@ -206,30 +207,6 @@ impl Jira {
             created: c.created.clone(),
             url: format!("{}?focusedCommentId={}", self.client.browse_url(key), c.id),
         }
-    }
-}
-
-/// An `isError` result with one text block.
-pub(crate) fn tool_error(text: impl Into<String>) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(text.into())])
-}
-
-/// A result with structured content and a text block holding the sentence
-/// and the same JSON (some clients read only text).
-pub(crate) fn structured(text: &str, value: &impl Serialize) -> CallToolResponse {
-    let json = serde_json::to_value(value).unwrap_or(Value::Null);
-    let mut r = CallToolResult::success(vec![ContentBlock::text(format!("{text}\n\n{json}"))]);
-    r.structured_content = Some(json);
-    r.into()
-}
-
-/// Parses an offset cursor (`startAt`) made by this server.
-pub(crate) fn offset_cursor(cursor: Option<&str>) -> Result<u64, CallToolResult> {
-    match cursor {
-        None => Ok(0),
-        Some(c) => c.parse().map_err(|_| {
-            tool_error("`cursor`: not a cursor from this tool; omit it to start from the beginning")
-        }),
     }
 }
 

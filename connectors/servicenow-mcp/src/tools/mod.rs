@@ -24,7 +24,7 @@ pub mod users;
 use connector_kit::confirm::{Confirmed, Effect, Tier, WriteOutcome};
 use connector_kit::text::sanitize;
 use connector_kit::{ToolSpec, UpstreamError};
-use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
+use rmcp::model::{CallToolResponse, CallToolResult};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -32,6 +32,8 @@ use serde_json::{Map, Value};
 use crate::ServiceNow;
 use crate::model::Record;
 use crate::query::{Op, Query, QueryError, is_sys_id};
+
+pub(crate) use connector_kit::respond::{offset_cursor, structured, tool_error};
 
 /// Every tool's toolset and effect; the kit derives annotations and tiers.
 pub const SPECS: &[ToolSpec] = &[
@@ -353,33 +355,9 @@ impl ServiceNow {
     }
 }
 
-/// An `isError` result with one text block.
-pub(crate) fn tool_error(text: impl Into<String>) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(text.into())])
-}
-
 /// A query-builder refusal as a tool error.
 pub(crate) fn query_error(e: QueryError) -> CallToolResult {
     tool_error(e.0)
-}
-
-/// A result with structured content and a text block holding the sentence
-/// and the same JSON (some clients read only text).
-pub(crate) fn structured(text: &str, value: &impl Serialize) -> CallToolResponse {
-    let json = serde_json::to_value(value).unwrap_or(Value::Null);
-    let mut r = CallToolResult::success(vec![ContentBlock::text(format!("{text}\n\n{json}"))]);
-    r.structured_content = Some(json);
-    r.into()
-}
-
-/// Parses an offset cursor (`sysparm_offset`) made by this server.
-pub(crate) fn offset_cursor(cursor: Option<&str>) -> Result<u64, CallToolResult> {
-    match cursor {
-        None => Ok(0),
-        Some(c) => c.parse().map_err(|_| {
-            tool_error("`cursor`: not a cursor from this tool; omit it to start from the beginning")
-        }),
-    }
 }
 
 /// Adds `field` matching a user given as `sys_id`, `user_name` or full name.

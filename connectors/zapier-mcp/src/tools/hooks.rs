@@ -1,9 +1,10 @@
 //! Toolset `hooks`: see the configured hooks and trigger one.
 
 use connector_kit::confirm::{Gate, WriteOutcome, WritePlan, principal_of};
+use connector_kit::respond::{structured, tool_error};
 use rmcp::handler::server::tool::schema_for_output;
 use rmcp::handler::server::wrapper::{Json, Parameters};
-use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
+use rmcp::model::CallToolResponse;
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, tool, tool_router};
 use schemars::JsonSchema;
@@ -106,7 +107,8 @@ impl Zapier {
                 } else {
                     names.join(", ")
                 }
-            )));
+            ))
+            .into());
         };
         let payload = Value::Object(args.payload.clone());
         let size = payload.to_string().len();
@@ -114,7 +116,8 @@ impl Zapier {
             return Ok(tool_error(format!(
                 "`payload`: {size} bytes of JSON is over the {} byte limit; send less data",
                 self.options.max_payload_bytes
-            )));
+            ))
+            .into());
         }
         let problems: Vec<String> = hook
             .validator
@@ -135,7 +138,8 @@ impl Zapier {
                 "The payload does not match the schema of hook \"{}\": {}. Nothing was sent.",
                 hook.name,
                 problems.join("; ")
-            )));
+            ))
+            .into());
         }
         if let Some(key) = &args.idempotency_key
             && let Some(earlier) = self.receipts.by_key(&hook.name, key)
@@ -221,17 +225,4 @@ impl Zapier {
             }
         }
     }
-}
-
-fn tool_error(text: String) -> CallToolResponse {
-    CallToolResult::error(vec![ContentBlock::text(text)]).into()
-}
-
-/// A result with structured content and a text block holding the sentence
-/// and the same JSON (some clients read only text).
-fn structured(text: &str, value: &impl Serialize) -> CallToolResponse {
-    let json = serde_json::to_value(value).unwrap_or(Value::Null);
-    let mut r = CallToolResult::success(vec![ContentBlock::text(format!("{text}\n\n{json}"))]);
-    r.structured_content = Some(json);
-    r.into()
 }
