@@ -12,7 +12,7 @@ FROM rust:${RUST_VERSION}-slim-bookworm AS builder
 WORKDIR /src
 # The binaries to build and ship; to ship another connector, add it (and its
 # mock) here; nothing else in this file changes.
-ARG BINARIES="mcp-suite zapier-mcp mock-zapier jira-mcp mock-jira servicenow-mcp mock-servicenow crm-mcp mock-crm"
+ARG BINARIES="mcp-suite zapier-mcp mock-zapier jira-mcp mock-jira servicenow-mcp mock-servicenow crm-mcp mock-crm github-mcp mock-github"
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/usr/local/cargo/git \
@@ -35,6 +35,6 @@ COPY --from=builder /out/ /usr/local/bin/
 USER 10001:10001
 ENV RUST_LOG=info
 # mcp-suite, zapier-mcp, mock-zapier, jira-mcp, mock-jira, servicenow-mcp,
-# mock-servicenow, crm-mcp, mock-crm (see docker-compose.yml)
-EXPOSE 8931 8101 9101 8102 9102 8103 9103 8104 9104
+# mock-servicenow, crm-mcp, mock-crm, github-mcp, mock-github (see docker-compose.yml)
+EXPOSE 8931 8101 9101 8102 9102 8103 9103 8104 9104 8105 9105
 CMD ["mcp-suite", "--help"]

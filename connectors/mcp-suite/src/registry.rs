@@ -26,8 +26,8 @@ pub fn hosted() -> Vec<Box<dyn Hosted>> {
         host::<jira_mcp::Jira>(),
         host::<servicenow_mcp::ServiceNow>(),
         host::<crm_mcp::Crm>(),
-        // ── Add connectors here, one line each, as they land: ──
-        // host::<github_mcp::GitHub>(),
+        host::<github_mcp::GitHub>(),
+        // ── Add connectors here, one line each, as they land. ──
     ]
 }
 

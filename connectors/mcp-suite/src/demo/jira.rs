@@ -45,6 +45,7 @@ fn description(facts: &serde_json::Map<String, Value>) -> String {
     );
     for (key, label) in [
         ("failed_run", "Failed CI run"),
+        ("ci_error", "CI error"),
         ("incident", "ServiceNow incident"),
     ] {
         if let Some(v) = facts.get(key).and_then(Value::as_str) {

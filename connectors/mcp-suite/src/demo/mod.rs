@@ -8,11 +8,12 @@
 //! GitHub (find the failed Actions run, read its job log) → ServiceNow
 //! (search known issues, create an incident) → Jira (search the open issues,
 //! file a bug) → Zapier (page the on-call) → CRM (who is affected: the
-//! account, its contacts, the open deals at risk). Parts not built yet are
-//! marked in [`start_parts`].
+//! account, its contacts, the open deals at risk). The GitHub part leaves the
+//! failed run and its error in [`Tour::facts`] for the parts that follow.
 #![allow(clippy::print_stdout)]
 
 mod crm;
+mod github;
 mod jira;
 mod servicenow;
 mod zapier;
@@ -58,12 +59,12 @@ pub trait Part: Send + Sync {
 /// Starts every mock and returns the parts in tour order.
 async fn start_parts(dir: &Path) -> anyhow::Result<Vec<Box<dyn Part>>> {
     Ok(vec![
-        // ── Parts in the order of the incident workflow; add each as its connector lands: ──
-        // github::Demo::start(dir).await?      find the failed Actions run, read its job log
+        // ── Parts in the order of the incident workflow: ──
+        Box::new(github::Demo::start().await?), // find the failed Actions run, read its job log
         Box::new(servicenow::Demo::start().await?), // search known issues, open the incident
-        Box::new(jira::Demo::start().await?),       // search open issues, file the bug
-        Box::new(zapier::Demo::start(dir).await?),  // page the on-call
-        Box::new(crm::Demo::start().await?),        // who is affected: the account at risk
+        Box::new(jira::Demo::start().await?),   // search open issues, file the bug
+        Box::new(zapier::Demo::start(dir).await?), // page the on-call
+        Box::new(crm::Demo::start().await?),    // who is affected: the account at risk
     ])
 }
 
@@ -72,7 +73,7 @@ async fn start_parts(dir: &Path) -> anyhow::Result<Vec<Box<dyn Part>>> {
 #[derive(Debug, Default)]
 pub struct Tour {
     step: usize,
-    /// Facts earlier parts found, by name (`incident`, `jira_bug`, `failed_run`…).
+    /// Facts earlier parts found, by name (`failed_run`, `ci_error`, `incident`, `jira_bug`…).
     pub facts: serde_json::Map<String, Value>,
 }
 

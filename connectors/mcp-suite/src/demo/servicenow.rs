@@ -1,12 +1,13 @@
 //! The ServiceNow part of the tour: look for a known issue about the failed
 //! deploy, then open the incident, with the human approval in the middle. The
 //! incident number goes into the tour's facts, so the Jira bug and the page
-//! that follow mention it.
+//! that follow mention it; the description cites the failed CI run the GitHub
+//! part found.
 
 use connector_testkit::Client;
 use mock_kit::Served;
 use mock_servicenow::MockServiceNow;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{Part, Tour, excerpt, ok};
 use crate::registry::BoxFuture;
@@ -33,12 +34,26 @@ impl Demo {
     }
 }
 
-/// The incident's description (plain text), naming the known issue if found.
-fn description(known_issue: Option<&(String, String)>) -> String {
+/// The incident's description (plain text), citing the failed CI run (from
+/// the GitHub part's facts) and naming the known issue if found.
+fn description(
+    facts: &serde_json::Map<String, Value>,
+    known_issue: Option<&(String, String)>,
+) -> String {
     let mut text = String::from(
         "The checkout-api deploy at 14:02 failed its health check: GET /healthz timed out \
          after 30 s and the rollout stopped. Checkout answers 502 since 14:02.",
     );
+    let fact = |key: &str| facts.get(key).and_then(Value::as_str);
+    if let Some(run) = fact("failed_run") {
+        text.push_str(&format!("\n\nFailed CI run: {run}"));
+        if let Some(job) = fact("failed_job") {
+            text.push_str(&format!("\nFailed job: {job}"));
+        }
+        if let Some(error) = fact("ci_error") {
+            text.push_str(&format!("\nCI error: {error}"));
+        }
+    }
     if let Some((number, title)) = known_issue {
         text.push_str(&format!("\n\nPossibly the known issue {number}: {title}"));
     }
@@ -118,7 +133,7 @@ impl Part for Demo {
 
             let args = json!({
                 "short_description": INCIDENT_SUMMARY,
-                "description": description(known_issue.as_ref()),
+                "description": description(&tour.facts, known_issue.as_ref()),
                 "impact": 1,
                 "urgency": 1,
             });
@@ -208,9 +223,11 @@ impl Part for Demo {
                 i["priority"].as_str().unwrap_or("?"),
                 i["short_description"].as_str().unwrap_or("?")
             ));
-            let last_line = got.structured["description"]
-                .as_str()
-                .unwrap_or("")
+            let described = got.structured["description"].as_str().unwrap_or("");
+            if let Some(run) = described.lines().find(|l| l.starts_with("Failed CI run:")) {
+                tour.say(format!("description cites: {}", cut(run, 120)));
+            }
+            let last_line = described
                 .lines()
                 .rfind(|l| !l.trim().is_empty())
                 .unwrap_or("");

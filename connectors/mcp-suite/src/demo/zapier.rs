@@ -103,10 +103,13 @@ impl Part for Demo {
                 ));
             }
 
-            // Earlier parts of the workflow (ServiceNow, Jira) leave their
-            // record ids in the facts; the page mentions them when present.
-            let mut summary =
-                "checkout-api: 502s since the 14:02 deploy (CI run failed)".to_owned();
+            // Earlier parts of the workflow (GitHub, ServiceNow, Jira) leave
+            // their record ids in the facts; the page mentions them when present.
+            let run = match tour.facts.get("failed_run_id").and_then(Value::as_u64) {
+                Some(id) => format!("CI run {id} failed"),
+                None => "CI run failed".to_owned(),
+            };
+            let mut summary = format!("checkout-api: 502s since the 14:02 deploy ({run})");
             for key in ["incident", "jira_bug"] {
                 if let Some(id) = tour.facts.get(key).and_then(Value::as_str) {
                     summary.push_str(&format!(", {id}"));
@@ -126,6 +129,7 @@ impl Part for Demo {
             )?;
             let s = &preview.structured;
             tour.say(format!("status:  {}", s["status"].as_str().unwrap_or("?")));
+            tour.say(format!("page:    \"{summary}\""));
             tour.say(format!(
                 "preview: {}",
                 s["preview"]["summary"].as_str().unwrap_or("?")

@@ -125,6 +125,8 @@ fn services_are_consistent() {
         "servicenow-mcp",
         "mock-crm",
         "crm-mcp",
+        "mock-github",
+        "github-mcp",
         "mcp-suite",
     ] {
         assert!(
@@ -461,6 +463,80 @@ async fn crm_command_and_environment_parse_with_its_own_flags() {
     assert_same_inbound_auth(&compose, svc, "crm-mcp");
 }
 
+#[tokio::test]
+async fn github_command_and_environment_parse_with_its_own_flags() {
+    use clap::CommandFactory;
+    use connector_kit::{Connector, UpstreamCredential};
+    use github_mcp::config::Options;
+    use secrecy::ExposeSecret;
+    let compose = load();
+    let svc = &compose.services["github-mcp"];
+    assert_eq!(svc.command[0], github_mcp::GitHub::BINARY);
+    let mut args = mapped_args(svc);
+    args.extend(env_as_args(
+        "github-mcp",
+        &Cli::<Options>::command(),
+        &svc.environment,
+    ));
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli =
+        Cli::<Options>::parse_layered(github_mcp::GitHub::BINARY, github_mcp::GitHub::ABOUT, args)
+            .unwrap_or_else(|e| panic!("github-mcp rejects its compose command: {e}"));
+    assert_eq!(cli.kit.transport, Transport::Http);
+    assert_eq!(cli.kit.listen.port(), port_of(svc));
+
+    // The API is the compose mock.
+    let api = cli.connector.api_url().unwrap();
+    assert_eq!(api.host_str(), Some("mock-github"));
+    assert_eq!(api.port(), Some(port_of(&compose.services["mock-github"])));
+    assert!(svc.depends_on.contains_key("mock-github"));
+    // The token is the mock's default, from the environment only.
+    assert!(
+        !svc.command
+            .iter()
+            .any(|a| a.contains("token") && !a.contains("tokens")),
+        "credentials belong in the environment: {:?}",
+        svc.command
+    );
+    match cli.connector.credential().unwrap() {
+        UpstreamCredential::Bearer(token) => {
+            assert_eq!(token.expose_secret(), mock_github::DEFAULT_TOKEN);
+        }
+        other => panic!("expected a bearer token, got {}", other.kind()),
+    }
+
+    // Same inbound auth and allowed hosts as zapier-mcp.
+    let auth = inbound_auth(&cli.kit, "http://localhost:8105", &["/mcp"])
+        .await
+        .unwrap();
+    auth.check_bind(cli.kit.listen)
+        .expect("auth must allow binding 0.0.0.0 in the container");
+    assert_same_inbound_auth(&compose, svc, "github-mcp");
+}
+
+/// The suite's `[github]` table points at the compose mock, and the suite
+/// service gets the same token as github-mcp.
+#[test]
+fn suite_github_table_points_at_the_mock_service() {
+    let compose = load();
+    let text = std::fs::read_to_string(root().join("deploy/suite.toml")).unwrap();
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    let github = table["github"]
+        .as_table()
+        .expect("[github] in deploy/suite.toml");
+    let url = url::Url::parse(github["api_url"].as_str().unwrap()).unwrap();
+    assert_eq!(url.host_str(), Some("mock-github"), "{url}");
+    assert_eq!(
+        url.port(),
+        Some(port_of(&compose.services["mock-github"])),
+        "{url}"
+    );
+    assert!(!github.contains_key("token"), "no token in suite.toml");
+    let suite = &compose.services["mcp-suite"];
+    assert_same_credentials(suite, &compose.services["github-mcp"], "github-mcp");
+    assert!(suite.depends_on.contains_key("mock-github"));
+}
+
 /// The suite's `[servicenow]` table points at the compose mock, and the
 /// suite service gets the same credentials as servicenow-mcp.
 #[test]
@@ -533,7 +609,13 @@ async fn suite_command_parses_and_its_config_builds_every_connector() {
     let auth = inbound_auth(
         &cli.kit,
         "http://localhost:8931",
-        &["/zapier/mcp", "/jira/mcp", "/servicenow/mcp", "/crm/mcp"],
+        &[
+            "/zapier/mcp",
+            "/jira/mcp",
+            "/servicenow/mcp",
+            "/crm/mcp",
+            "/github/mcp",
+        ],
     )
     .await
     .unwrap();
@@ -626,11 +708,14 @@ async fn mock_commands_start_the_real_binaries() {
     }
 }
 
-/// A workspace binary beside this crate's, brought up to date with cargo
-/// (a no-op when fresh; nextest and `cargo test` both release cargo's build
-/// lock before running tests).
+/// A workspace binary beside this crate's. A workspace test run has built
+/// it already (every mock crate has a binary test); only when it is missing
+/// (e.g. `cargo test -p mcp-suite` alone) is it built with cargo.
 fn sibling_binary(bin: &str) -> PathBuf {
     let dir = Path::new(BIN).parent().unwrap();
+    if dir.join(bin).is_file() {
+        return dir.join(bin);
+    }
     let mut cmd = std::process::Command::new(env!("CARGO"));
     cmd.current_dir(root())
         .args(["build", "--quiet", "--bin", bin]);

@@ -4,7 +4,8 @@
 use serde_json::Value;
 
 use crate::{
-    Config, crm_section, hooks_for, jira_section, run, servicenow_section, stderr, stdout,
+    Config, GITHUB_ENV, crm_section, github_section, hooks_for, jira_section, run, run_with_env,
+    servicenow_section, stderr, stdout,
 };
 
 #[tokio::test]
@@ -119,6 +120,44 @@ async fn tools_json_lists_servicenow_and_crm_tools_offline() {
             .all(|r| r["connector"] == "servicenow" || r["connector"] == "crm"),
         "{rows:?}"
     );
+}
+
+#[tokio::test]
+async fn tools_json_lists_github_tools_offline() {
+    // Nothing listens on port 9: github-mcp does not contact the API at
+    // start-up, so `tools` works offline (the token comes from the
+    // environment, as in docker-compose.yml).
+    let cfg = Config::new(&github_section("http://127.0.0.1:9"), None);
+    let out = run_with_env(
+        &["--config", cfg.path(), "--strict", "tools", "--json"],
+        &[GITHUB_ENV],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    for t in [
+        "list_workflow_runs",
+        "get_workflow_run",
+        "get_job_logs",
+        "search_issues",
+        "create_issue",
+    ] {
+        assert!(names.contains(&t), "{names:?}");
+    }
+    assert!(
+        rows.iter()
+            .all(|r| r["connector"] == "github" && r["endpoint"] == "/github/mcp"),
+        "only [github] is configured: {rows:?}"
+    );
+    let logs = rows.iter().find(|r| r["name"] == "get_job_logs").unwrap();
+    assert_eq!(logs["effect"], "read", "{logs}");
+    let create = rows.iter().find(|r| r["name"] == "create_issue").unwrap();
+    assert_eq!(create["effect"], "create", "{create}");
+    // Without a token, github-mcp says which variable to set.
+    let out = run(&["--config", cfg.path(), "--strict", "tools", "--json"]).await;
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("GITHUB_TOKEN"), "{}", stderr(&out));
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! `mcp-suite` end to end: the real binary, against mock Zapier, mock Jira,
-//! mock ServiceNow and mock HubSpot on 127.0.0.1.
+//! mock ServiceNow, mock HubSpot and mock GitHub on 127.0.0.1.
 
 mod compose;
 mod config;
@@ -104,3 +104,12 @@ pub fn crm_section(mock_url: &str) -> String {
         mock_crm::DEFAULT_ACCESS_TOKEN
     )
 }
+
+/// A `[github]` table for mock GitHub at `mock_url`. The token is not in the
+/// table: pass [`GITHUB_ENV`] in the environment, as docker-compose.yml does.
+pub fn github_section(mock_url: &str) -> String {
+    format!("[github]\napi_url = \"{mock_url}\"\n")
+}
+
+/// The mock's default personal access token, as github-mcp reads it.
+pub const GITHUB_ENV: (&str, &str) = ("GITHUB_TOKEN", mock_github::DEFAULT_TOKEN);

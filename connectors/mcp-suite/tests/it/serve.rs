@@ -4,7 +4,10 @@
 use connector_testkit::{Client, ClientOptions, HttpServer};
 use serde_json::json;
 
-use crate::{BIN, Config, crm_section, hooks_for, jira_section, run, servicenow_section};
+use crate::{
+    BIN, Config, GITHUB_ENV, crm_section, github_section, hooks_for, jira_section, run,
+    servicenow_section,
+};
 
 #[tokio::test]
 async fn serves_zapier_at_its_path_from_a_config_file() {
@@ -206,6 +209,44 @@ async fn serves_servicenow_and_crm_at_their_paths() {
         .unwrap();
     assert!(!summary.is_error, "{}", summary.text);
     assert_eq!(summary.structured["company"]["title"], "Acme Corp");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn serves_github_at_its_path() {
+    let github = mock_github::spawn(Default::default()).await.unwrap();
+    let cfg = Config::new(&github_section(github.url()), None);
+    let server = HttpServer::start(
+        BIN,
+        &["--config", cfg.path(), "--listen", "127.0.0.1:0", "serve"],
+        &[GITHUB_ENV],
+    )
+    .await
+    .unwrap();
+    assert!(server.url.ends_with("/github/mcp"), "{}", server.url);
+    let client = Client::http(&server.url, None, ClientOptions::default())
+        .await
+        .unwrap();
+    let names = tool_names(&client).await;
+    for t in [
+        "list_workflow_runs",
+        "get_workflow_run",
+        "get_job_logs",
+        "get_issue",
+        "create_issue",
+    ] {
+        assert!(names.iter().any(|n| n == t), "{names:?}");
+    }
+    // It talks to the mock, through the suite.
+    let runs = client
+        .call(
+            "list_workflow_runs",
+            json!({"owner": mock_github::ORG, "repo": "api", "status": "failure", "per_page": 1}),
+        )
+        .await
+        .unwrap();
+    assert!(!runs.is_error, "{}", runs.text);
+    assert_eq!(runs.structured["runs"][0]["conclusion"], "failure");
     server.stop().await;
 }
 
