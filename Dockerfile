@@ -14,6 +14,8 @@ WORKDIR /src
 # mock) here; nothing else in this file changes.
 ARG BINARIES="mcp-suite zapier-mcp mock-zapier jira-mcp mock-jira servicenow-mcp mock-servicenow crm-mcp mock-crm github-mcp mock-github"
 COPY . .
+# $bins is split into `--bin X` words on purpose.
+# hadolint ignore=SC2086
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/usr/local/cargo/git \
     --mount=type=cache,target=/src/target \
