@@ -27,6 +27,17 @@ pub struct McpHttp {
 impl McpHttp {
     /// One JSON-RPC request; returns the `result`.
     pub async fn request(&self, id: u64, method: &str, params: Value) -> anyhow::Result<Value> {
+        Ok(self.request_sized(id, method, params).await?.1)
+    }
+
+    /// One JSON-RPC request; returns the JSON answer's length in bytes and
+    /// the `result`.
+    pub async fn request_sized(
+        &self,
+        id: u64,
+        method: &str,
+        params: Value,
+    ) -> anyhow::Result<(usize, Value)> {
         let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         let resp = self
             .client
@@ -58,7 +69,7 @@ impl McpHttp {
         if let Some(err) = v.get("error") {
             bail!("{method}: {err}");
         }
-        Ok(v["result"].clone())
+        Ok((json_text.trim().len(), v["result"].clone()))
     }
 
     /// `tools/call`, timed; fails on an `isError` result.
@@ -79,6 +90,9 @@ impl McpHttp {
 pub async fn direct(client: &reqwest::Client, d: &Direct) -> anyhow::Result<Duration> {
     let start = Instant::now();
     let mut req = client.request(d.method.clone(), &d.url);
+    for (name, value) in &d.headers {
+        req = req.header(*name, value);
+    }
     if let Some(body) = &d.body {
         req = req.json(body);
     }

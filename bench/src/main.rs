@@ -48,9 +48,12 @@ struct Args {
     /// Spawns per connector for the cold start (default 100, 30 with --quick; at least 30).
     #[arg(long)]
     spawns: Option<usize>,
-    /// Only these connectors (names from the table, e.g. `zapier`).
+    /// Only these connectors (names from the table: zapier, jira, servicenow, crm, mcp-suite).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// With `all`: leave out the criterion micro-benchmarks (run them with `bench micro`).
+    #[arg(long)]
+    skip_micro: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -127,10 +130,10 @@ fn main() -> anyhow::Result<()> {
 
     let mut out: Vec<Section> = Vec::new();
     if run(What::ColdStart) {
-        out.push(sections::cold_start(&prepared, &settings)?);
+        out.push(sections::cold_start(&prepared, &settings, &rt)?);
     }
     if run(What::Memory) {
-        out.push(sections::memory(&prepared, &settings)?);
+        out.push(sections::memory(&prepared, &settings, &rt)?);
     }
     if run(What::Latency) {
         out.push(sections::latency(&prepared, &settings, &rt)?);
@@ -139,9 +142,9 @@ fn main() -> anyhow::Result<()> {
         out.push(sections::throughput(&prepared, &settings, &rt)?);
     }
     if run(What::Context) {
-        out.push(sections::context(&prepared, &settings)?);
+        out.push(sections::context(&prepared, &settings, &rt)?);
     }
-    if run(What::Micro) {
+    if run(What::Micro) && !(args.skip_micro && args.what == What::All) {
         match sections::micro(&settings) {
             Ok(s) => out.push(s),
             // The other sections stand on their own; say what to run instead.

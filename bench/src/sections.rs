@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::http::{self, McpHttp};
 use crate::procs::{self, Server, StdioSession};
 use crate::stats::{Summary, ratio, summarize};
-use crate::targets::Target;
+use crate::targets::{Direct, Kind, Target};
 
 /// One section of the report.
 #[derive(Debug)]
@@ -81,10 +81,11 @@ impl Prepared {
 
     fn http_server(&self, s: &Settings) -> anyhow::Result<Server> {
         let mut args = self.args.clone();
+        if self.target.has_stdio() {
+            args.extend(["--transport", "http"].map(String::from));
+        }
         args.extend(
             [
-                "--transport",
-                "http",
                 "--listen",
                 "127.0.0.1:0",
                 // The inbound per-caller limit (default 50/s) would answer 429
@@ -94,11 +95,95 @@ impl Prepared {
             ]
             .map(String::from),
         );
+        if !self.target.has_stdio() {
+            args.push("serve".into());
+        }
         Server::start(&self.bin, &args, child_limit(s))
+    }
+
+    /// The MCP endpoint of the read tool on a server started by
+    /// [`Prepared::http_server`]: the printed URL, or for the suite
+    /// `/<mount>/mcp` on the printed origin.
+    fn mcp(&self, server: &Server) -> McpHttp {
+        McpHttp {
+            client: http::client(),
+            url: match self.target.kind {
+                Kind::Single => server.url.clone(),
+                Kind::Suite { mount } => format!("{}/{mount}/mcp", origin(&server.url)),
+            },
+        }
     }
 
     fn mock_pid(&self) -> Option<u32> {
         self.mocks.first().map(|m| m.pid)
+    }
+
+    /// Sequential calls for the per-call loops: all of `full`, or
+    /// [`PACED_CALLS`] when the read tool is held to an upstream quota.
+    fn calls(&self, full: usize, s: &Settings) -> usize {
+        match self.target.upstream_quota {
+            None => full,
+            Some(_) if s.quick => full.min(PACED_CALLS / 5),
+            Some(_) => full.min(PACED_CALLS),
+        }
+    }
+
+    /// The interval between sequential calls: none, or 80 % of the upstream
+    /// quota, so that the limiter never holds a call back.
+    fn pace(&self) -> Option<Duration> {
+        self.target
+            .upstream_quota
+            .map(|q| Duration::from_secs_f64(1.0 / (q * 0.8)))
+    }
+
+    fn pace_note(&self, n: usize) -> String {
+        match self.target.upstream_quota {
+            Some(q) => format!(
+                "{n} calls paced at {:.1}/s (the read tool's upstream quota is {q:.0}/s)",
+                q * 0.8
+            ),
+            None => format!("{n} calls"),
+        }
+    }
+}
+
+/// Sequential calls per loop for connectors whose read tool is held to an
+/// upstream quota (10,000 calls at 20/s would take more than 8 minutes).
+const PACED_CALLS: usize = 250;
+
+/// Soak length for connectors whose read tool is held to an upstream quota.
+const PACED_SOAK_SECS: u64 = 30;
+
+/// `scheme://host:port` of `url`.
+fn origin(url: &str) -> String {
+    let url = url.trim();
+    let url = url.find("http").map_or(url, |i| &url[i..]);
+    let url = url.split_whitespace().next().unwrap_or(url);
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.split('/').next().unwrap_or(rest);
+            format!("{scheme}://{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Sleeps until `start + interval × i` (blocking).
+fn pace_blocking(start: Instant, interval: Option<Duration>, i: usize) {
+    if let Some(iv) = interval {
+        let at = start + iv * u32::try_from(i).unwrap_or(u32::MAX);
+        let now = Instant::now();
+        if at > now {
+            std::thread::sleep(at - now);
+        }
+    }
+}
+
+/// Sleeps until `start + interval × i` (async).
+async fn pace_async(start: Instant, interval: Option<Duration>, i: usize) {
+    if let Some(iv) = interval {
+        let at = start + iv * u32::try_from(i).unwrap_or(u32::MAX);
+        tokio::time::sleep_until(at.into()).await;
     }
 }
 
@@ -126,17 +211,32 @@ fn mib(kib: u64) -> String {
     format!("{:.1}", kib as f64 / 1024.0)
 }
 
-/// Section 1: spawn → first `tools/list` answer over stdio.
-pub fn cold_start(targets: &[Prepared], s: &Settings) -> anyhow::Result<Section> {
+/// `METHOD /path` with the query elided, for the tables.
+fn short_request(d: &Direct) -> String {
+    let path = d.path();
+    match path.split_once('?') {
+        Some((p, _)) => format!("{} {p}?…", d.method),
+        None => format!("{} {path}", d.method),
+    }
+}
+
+/// Section 1: spawn → first `tools/list` answer over stdio (HTTP for the suite).
+pub fn cold_start(
+    targets: &[Prepared],
+    s: &Settings,
+    rt: &tokio::runtime::Runtime,
+) -> anyhow::Result<Section> {
     let mut md = String::from(
-        "## 1. Cold start over stdio (spawn → `tools/list` answer)\n\n\
-         Timed from `spawn` until the `tools/list` response line is read; the client writes \
-         `initialize`, waits for its answer, then writes `notifications/initialized` and \
-         `tools/list` as raw JSON-RPC lines. Baselines in the same run, interleaved spawn by \
-         spawn: the mock binary's `--help` (a Rust binary of this workspace that only prints) and \
-         `/bin/true`.\n\n\
-         | connector | spawns | median ms | p95 ms | baseline `<mock> --help` median ms | ratio (median) | `/bin/true` median ms |\n\
-         |---|---:|---:|---:|---:|---:|---:|\n",
+        "## 1. Cold start (spawn → first `tools/list` answer)\n\n\
+         Single binaries over stdio: timed from `spawn` until the `tools/list` response line is \
+         read; the client writes `initialize`, waits for its answer, then writes \
+         `notifications/initialized` and `tools/list` as raw JSON-RPC lines. `mcp-suite` is HTTP \
+         only, so it has no stdio cold start: its row is spawn → endpoint URLs printed → \
+         `tools/list` answered over HTTP on its first mount (a different path, not comparable \
+         with the stdio rows). Baselines in the same run, interleaved spawn by spawn: the mock \
+         binary's `--help` (a Rust binary of this workspace that only prints) and `/bin/true`.\n\n\
+         | connector | path | spawns | median ms | p95 ms | baseline `<mock> --help` median ms | ratio (median) | `/bin/true` median ms |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|\n",
     );
     let mut rows = Vec::new();
     let truebin = Path::new("/bin/true");
@@ -150,15 +250,28 @@ pub fn cold_start(targets: &[Prepared], s: &Settings) -> anyhow::Result<Section>
             .first()
             .cloned()
             .unwrap_or_else(|| p.bin.clone());
+        let once = || -> anyhow::Result<Duration> {
+            if p.target.has_stdio() {
+                Ok(first_tools_list(p, s)?.0)
+            } else {
+                let start = Instant::now();
+                let server = p.http_server(s)?;
+                let mcp = p.mcp(&server);
+                rt.block_on(mcp.request(1, "tools/list", json!({})))?;
+                let t = start.elapsed();
+                drop(server);
+                Ok(t)
+            }
+        };
         // One unmeasured round to warm the page cache.
         let _ = procs::run_to_exit(truebin, &[])?;
         let _ = procs::run_to_exit(&baseline_bin, &["--help"])?;
-        let _ = first_tools_list(p, s)?;
+        let _ = once()?;
         let (mut conn, mut base, mut tru) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..s.spawns {
             tru.push(procs::run_to_exit(truebin, &[])?);
             base.push(procs::run_to_exit(&baseline_bin, &["--help"])?);
-            conn.push(first_tools_list(p, s)?.0);
+            conn.push(once()?);
         }
         let (c, b, t) = (
             summarize(&mut conn),
@@ -166,9 +279,14 @@ pub fn cold_start(targets: &[Prepared], s: &Settings) -> anyhow::Result<Section>
             summarize(&mut tru),
         );
         let r = ratio(c.p50_us, b.p50_us);
+        let path = if p.target.has_stdio() {
+            "stdio".to_owned()
+        } else {
+            "HTTP start (stdio n/a)".to_owned()
+        };
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {}× | {} |",
+            "| {} | {path} | {} | {} | {} | {} | {}× | {} |",
             p.target.name,
             c.n,
             ms(c.p50_us),
@@ -178,7 +296,7 @@ pub fn cold_start(targets: &[Prepared], s: &Settings) -> anyhow::Result<Section>
             ms(t.p50_us)
         );
         rows.push(json!({
-            "connector": p.target.name, "binary": p.target.binary,
+            "connector": p.target.name, "binary": p.target.binary, "path": path,
             "tools_list": c, "baseline_help": b, "baseline_bin_true": t,
             "ratio_median_vs_help": r,
         }));
@@ -201,30 +319,60 @@ fn first_tools_list(p: &Prepared, s: &Settings) -> anyhow::Result<(Duration, usi
 }
 
 /// Section 2: RSS idle and after 10,000 calls; binary sizes.
-pub fn memory(targets: &[Prepared], s: &Settings) -> anyhow::Result<Section> {
+pub fn memory(
+    targets: &[Prepared],
+    s: &Settings,
+    rt: &tokio::runtime::Runtime,
+) -> anyhow::Result<Section> {
     const CALLS: usize = 10_000;
     let mut md = String::from(
         "## 2. Memory and binary size\n\n\
-         RSS is `VmRSS` from `/proc/<pid>/status` of the stdio process: idle after `tools/list`, \
-         then after 10,000 sequential `tools/call`s of the read tool.\n\n\
-         | connector | read tool | idle RSS MiB | RSS after 10,000 calls MiB | binary MiB | mock binary MiB |\n\
-         |---|---|---:|---:|---:|---:|\n",
+         RSS is `VmRSS` from `/proc/<pid>/status` of the stdio process (of the HTTP server for \
+         `mcp-suite`): idle after `tools/list`, then after sequential `tools/call`s of the read \
+         tool (10,000, or fewer and paced where the read tool is held to an upstream quota).\n\n\
+         | connector | process | read tool | calls | idle RSS MiB | RSS after calls MiB | binary MiB | mock binaries MiB |\n\
+         |---|---|---|---|---:|---:|---:|---:|\n",
     );
     let mut rows = Vec::new();
     for p in targets {
+        let n = p.calls(CALLS, s);
+        let pace = p.pace();
         crate::progress(&format!(
-            "memory: {} idle and after {CALLS} calls",
+            "memory: {} idle and after {n} calls",
             p.target.binary
         ));
-        let (_, _, mut sess) = first_tools_list(p, s)?;
-        std::thread::sleep(Duration::from_millis(300));
-        let idle = procs::rss_kib(sess.pid).context("reading VmRSS")?;
         let args = (p.target.read_args)();
-        for _ in 0..CALLS {
-            sess.call(p.target.read_tool, &args)?;
-        }
-        std::thread::sleep(Duration::from_millis(300));
-        let after = procs::rss_kib(sess.pid).context("reading VmRSS")?;
+        let tool = p.target.read_tool;
+        let (idle, after, process) = if p.target.has_stdio() {
+            let (_, _, mut sess) = first_tools_list(p, s)?;
+            std::thread::sleep(Duration::from_millis(300));
+            let idle = procs::rss_kib(sess.pid).context("reading VmRSS")?;
+            let start = Instant::now();
+            for i in 0..n {
+                pace_blocking(start, pace, i);
+                sess.call(tool, &args)?;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+            let after = procs::rss_kib(sess.pid).context("reading VmRSS")?;
+            (idle, after, "stdio")
+        } else {
+            let server = p.http_server(s)?;
+            let mcp = p.mcp(&server);
+            rt.block_on(mcp.request(1, "tools/list", json!({})))?;
+            std::thread::sleep(Duration::from_millis(300));
+            let idle = procs::rss_kib(server.pid).context("reading VmRSS")?;
+            rt.block_on(async {
+                let start = Instant::now();
+                for i in 0..n {
+                    pace_async(start, pace, i).await;
+                    mcp.call(i as u64 + 2, tool, &args).await?;
+                }
+                anyhow::Ok(())
+            })?;
+            std::thread::sleep(Duration::from_millis(300));
+            let after = procs::rss_kib(server.pid).context("reading VmRSS")?;
+            (idle, after, "HTTP server")
+        };
         let size = std::fs::metadata(&p.bin)?.len();
         let mock_size: u64 = p
             .mock_bins
@@ -234,17 +382,18 @@ pub fn memory(targets: &[Prepared], s: &Settings) -> anyhow::Result<Section> {
             .sum();
         let _ = writeln!(
             md,
-            "| {} | `{}` | {} | {} | {} | {} |",
+            "| {} | {process} | `{tool}` | {} | {} | {} | {} | {} |",
             p.target.name,
-            p.target.read_tool,
+            p.pace_note(n),
             mib(idle),
             mib(after),
             mib(size / 1024),
             mib(mock_size / 1024)
         );
         rows.push(json!({
-            "connector": p.target.name, "read_tool": p.target.read_tool,
-            "rss_idle_kib": idle, "rss_after_calls_kib": after, "calls": CALLS,
+            "connector": p.target.name, "process": process, "read_tool": tool,
+            "rss_idle_kib": idle, "rss_after_calls_kib": after, "calls": n,
+            "paced_per_sec": pace.map(|d| 1.0 / d.as_secs_f64()),
             "binary_bytes": size, "mock_binary_bytes": mock_size,
         }));
     }
@@ -261,12 +410,12 @@ pub fn latency(
     s: &Settings,
     rt: &tokio::runtime::Runtime,
 ) -> anyhow::Result<Section> {
-    let n = if s.quick { 2_000 } else { 10_000 };
-    let warm = 200;
+    let full = if s.quick { 2_000 } else { 10_000 };
     let mut md = format!(
-        "## 3. Per-call overhead ({n} sequential calls each, after {warm} warm-up calls)\n\n\
-         | connector | path | request | p50 µs | p99 µs | p50 ratio vs direct | p99 ratio vs direct | p50 overhead µs |\n\
-         |---|---|---|---:|---:|---:|---:|---:|\n"
+        "## 3. Per-call overhead ({full} sequential calls each after 200 warm-up calls; paced \
+         connectors: {PACED_CALLS} calls after 10, at 80 % of the upstream quota, on every path)\n\n\
+         | connector | path | request | calls | p50 µs | p99 µs | p50 ratio vs direct | p99 ratio vs direct | p50 overhead µs |\n\
+         |---|---|---|---:|---:|---:|---:|---:|---:|\n"
     );
     let mut notes = String::new();
     let mut rows = Vec::new();
@@ -277,31 +426,40 @@ pub fn latency(
         ));
         let args = (p.target.read_args)();
         let tool = p.target.read_tool;
+        let n = p.calls(full, s);
+        let warm = if p.pace().is_some() { 10 } else { 200 };
+        let pace = p.pace();
 
         // stdio: blocking writes and reads on the pipes.
-        let (_, _, mut sess) = first_tools_list(p, s)?;
-        for _ in 0..warm {
-            sess.call(tool, &args)?;
-        }
-        let mut v = Vec::with_capacity(n);
-        for _ in 0..n {
-            let t = Instant::now();
-            sess.call(tool, &args)?;
-            v.push(t.elapsed());
-        }
-        drop(sess);
-        let stdio = summarize(&mut v);
+        let stdio = if p.target.has_stdio() {
+            let (_, _, mut sess) = first_tools_list(p, s)?;
+            let start = Instant::now();
+            for i in 0..warm {
+                pace_blocking(start, pace, i);
+                sess.call(tool, &args)?;
+            }
+            let mut v = Vec::with_capacity(n);
+            for i in warm..(warm + n) {
+                pace_blocking(start, pace, i);
+                let t = Instant::now();
+                sess.call(tool, &args)?;
+                v.push(t.elapsed());
+            }
+            drop(sess);
+            Some(summarize(&mut v))
+        } else {
+            None
+        };
 
         // HTTP and direct, sequential, one client each with the same settings.
         let server = p.http_server(s)?;
-        let mcp = McpHttp {
-            client: http::client(),
-            url: server.url.clone(),
-        };
+        let mcp = p.mcp(&server);
         let d = (p.target.direct)(&p.mock_urls);
         let (http_sum, direct_sum) = rt.block_on(async {
             let mut v = Vec::with_capacity(n);
+            let start = Instant::now();
             for i in 0..(warm + n) {
+                pace_async(start, pace, i).await;
                 let t = mcp.call(i as u64 + 1, tool, &args).await?;
                 if i >= warm {
                     v.push(t);
@@ -310,7 +468,9 @@ pub fn latency(
             let http_sum = summarize(&mut v);
             let client = http::client();
             let mut v = Vec::with_capacity(n);
+            let start = Instant::now();
             for i in 0..(warm + n) {
+                pace_async(start, pace, i).await;
                 let t = http::direct(&client, &d).await?;
                 if i >= warm {
                     v.push(t);
@@ -321,11 +481,20 @@ pub fn latency(
         drop(server);
 
         let request = format!("`tools/call {tool}`");
-        for (path, sum) in [("stdio", &stdio), ("http", &http_sum)] {
+        if stdio.is_none() {
             let _ = writeln!(
                 md,
-                "| {} | {path} | {request} | {} | {} | {}× | {}× | {} |",
+                "| {} | stdio | n/a (HTTP only) | | | | | | |",
+                p.target.name
+            );
+        }
+        for (path, sum) in [("stdio", stdio.as_ref()), ("http", Some(&http_sum))] {
+            let Some(sum) = sum else { continue };
+            let _ = writeln!(
+                md,
+                "| {} | {path} | {request} | {} | {} | {} | {}× | {}× | {} |",
                 p.target.name,
+                sum.n,
                 f1(sum.p50_us),
                 f1(sum.p99_us),
                 f2(ratio(sum.p50_us, direct_sum.p50_us)),
@@ -335,33 +504,33 @@ pub fn latency(
         }
         let _ = writeln!(
             md,
-            "| {} | direct | `{} /{}` to the mock | {} | {} | 1.00× | 1.00× | 0 |",
+            "| {} | direct | `{}` to the mock | {} | {} | {} | 1.00× | 1.00× | 0 |",
             p.target.name,
-            d.method,
-            d.url
-                .split_once("://")
-                .and_then(|(_, r)| r.split_once('/'))
-                .map_or(d.url.as_str(), |(_, path)| path),
+            short_request(&d),
+            direct_sum.n,
             f1(direct_sum.p50_us),
             f1(direct_sum.p99_us),
         );
         let _ = writeln!(notes, "\n{}: {}", p.target.name, p.target.compared);
+        let st = |f: fn(&Summary) -> f64| stdio.as_ref().map(|x| ratio(f(x), f(&direct_sum)));
         rows.push(json!({
             "connector": p.target.name, "tool": tool,
-            "read_reaches_upstream": p.target.read_reaches_upstream,
+            "read_reaches_upstream": p.target.read_reaches_upstream(),
+            "paced_per_sec": pace.map(|d| 1.0 / d.as_secs_f64()),
             "stdio": stdio, "http": http_sum, "direct": direct_sum,
             "direct_request": format!("{} {}", d.method, d.url),
-            "ratio_p50_stdio": ratio(stdio.p50_us, direct_sum.p50_us),
+            "ratio_p50_stdio": st(|x| x.p50_us),
             "ratio_p50_http": ratio(http_sum.p50_us, direct_sum.p50_us),
-            "ratio_p99_stdio": ratio(stdio.p99_us, direct_sum.p99_us),
+            "ratio_p99_stdio": st(|x| x.p99_us),
             "ratio_p99_http": ratio(http_sum.p99_us, direct_sum.p99_us),
             "compared": p.target.compared,
         }));
     }
     md.push_str(
         "\nWhat is compared: HTTP MCP calls and direct calls use the same client \
-         (`connector_kit::connector::base_http_client()`, keep-alive, one connection); \
-         stdio calls write one JSON-RPC line and read one.\n",
+         (`connector_kit::connector::base_http_client()`, keep-alive, one connection) and the \
+         same headers the connector sends; stdio calls write one JSON-RPC line and read one. \
+         Paced loops leave the connection idle between calls on every path alike.\n",
     );
     md.push_str(&notes);
     Ok(Section {
@@ -499,17 +668,18 @@ pub fn throughput(
     );
     let mut soak_md = format!(
         "\n### Soak: RSS of the HTTP server under {SOAK_CLIENTS} clients for {} s (sampled every second)\n\n\
-         | connector | calls | calls/s | errors | RSS idle MiB | RSS start MiB | RSS peak MiB | RSS end MiB | end vs start |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+         Connectors whose read tool is held to an upstream quota soak for at most {PACED_SOAK_SECS} s \
+         (their calls/s is the quota, not the server).\n\n\
+         | connector | secs | calls | calls/s | errors | RSS idle MiB | RSS start MiB | RSS peak MiB | RSS end MiB | end vs start |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
         s.soak_secs
     );
     let mut rows = Vec::new();
+    let mut limited = Vec::new();
+    let mut error_notes = String::new();
     for p in targets {
         let server = p.http_server(s)?;
-        let mcp = McpHttp {
-            client: http::client(),
-            url: server.url.clone(),
-        };
+        let mcp = p.mcp(&server);
         let tool = p.target.read_tool;
         let work = Work::Mcp(mcp.clone(), tool, (p.target.read_args)());
         let d = (p.target.direct)(&p.mock_urls);
@@ -541,11 +711,10 @@ pub fn throughput(
                 let l = rt.block_on(load(&direct, c, s.throughput_secs, mock_pid, s.ticks, true));
                 let _ = writeln!(
                     md,
-                    "| {} | {} (direct) | `{} …{}` | {c} | {:.0} | {} | {} | {} | {} | {} |",
+                    "| {} | {} (direct) | `{}` | {c} | {:.0} | {} | {} | {} | {} | {} |",
                     p.target.name,
                     p.target.mocks[0].binary,
-                    d.method,
-                    d.url.rsplit_once("/hooks").map_or("", |(_, r)| r),
+                    short_request(&d),
                     l.calls_per_sec,
                     f1(l.latency.p50_us),
                     f1(l.latency.p99_us),
@@ -559,13 +728,17 @@ pub fn throughput(
         }
 
         // Soak: RSS sampled every second under load.
+        let soak_secs = if p.target.read_reaches_upstream() {
+            s.soak_secs.min(PACED_SOAK_SECS)
+        } else {
+            s.soak_secs
+        };
         crate::progress(&format!(
-            "soak: {} for {} s with {SOAK_CLIENTS} clients",
-            p.target.binary, s.soak_secs
+            "soak: {} for {soak_secs} s with {SOAK_CLIENTS} clients",
+            p.target.binary
         ));
         let idle = procs::rss_kib(server.pid).unwrap_or(0);
         let pid = server.pid;
-        let soak_secs = s.soak_secs;
         let ticks = s.ticks;
         let (soak, samples) = rt.block_on(async {
             let sampler = tokio::spawn(async move {
@@ -590,7 +763,7 @@ pub fn throughput(
         let drift = ratio(end as f64 - start as f64, start as f64) * 100.0;
         let _ = writeln!(
             soak_md,
-            "| {} | {} | {:.0} | {} | {} | {} | {} | {} | {}{} % |",
+            "| {} | {soak_secs} | {} | {:.0} | {} | {} | {} | {} | {} | {}{} % |",
             p.target.name,
             soak.ok,
             soak.calls_per_sec,
@@ -604,19 +777,40 @@ pub fn throughput(
         );
         errors_seen.extend(soak.first_error.clone());
         if let Some(e) = errors_seen.first() {
-            let _ = writeln!(md, "\n{}: first error seen: {e}\n", p.target.name);
+            // After the table, not inside it (a blank line would end it).
+            let _ = writeln!(error_notes, "\n{}: first error seen: {e}", p.target.name);
+        }
+        if let Some(q) = p.target.upstream_quota {
+            limited.push(format!(
+                "{} (`{tool}`: {q:.0}/s on its upstream scope)",
+                p.target.name
+            ));
         }
         rows.push(json!({
             "connector": p.target.name, "tool": tool,
+            "upstream_quota_per_sec": p.target.upstream_quota,
             "levels": levels, "mock_direct_levels": mock_levels,
             "soak": {
-                "clients": SOAK_CLIENTS, "secs": soak.secs, "calls": soak.ok,
+                "clients": SOAK_CLIENTS, "secs": soak.secs, "planned_secs": soak_secs, "calls": soak.ok,
                 "calls_per_sec": soak.calls_per_sec, "errors": soak.errors,
                 "rss_idle_kib": idle, "rss_start_kib": start, "rss_peak_kib": peak,
                 "rss_end_kib": end, "rss_drift_pct": drift, "rss_samples_kib": samples,
             },
         }));
         drop(server);
+    }
+    md.push_str(&error_notes);
+    if !limited.is_empty() {
+        let _ = writeln!(
+            md,
+            "\nThrottled by the upstream limiter: every call of these read tools takes a token \
+             from the connector's upstream rate limiter (`connector-ratelimit`; the kit's default \
+             is 25/s per scope, crm-mcp sets HubSpot's 9/s), which no command-line flag lifts. \
+             Their MCP calls/s is that quota whatever the concurrency, and the waiting shows in \
+             p50/p99; it says nothing about the server's own capacity, which the in-memory rows \
+             (zapier, mcp-suite) measure: {}.",
+            limited.join("; ")
+        );
     }
     md.push_str(&soak_md);
     md.push_str(
@@ -631,12 +825,18 @@ pub fn throughput(
 }
 
 /// Section 5: `tools/list` size per connector and per toolset.
-pub fn context(targets: &[Prepared], s: &Settings) -> anyhow::Result<Section> {
+pub fn context(
+    targets: &[Prepared],
+    s: &Settings,
+    rt: &tokio::runtime::Runtime,
+) -> anyhow::Result<Section> {
     let mut md = String::from(
         "## 5. Context cost (`tools/list`)\n\n\
          Per tool from `<binary> tools --json` (bytes of each tool's JSON; tokens estimated as \
          bytes / 4, rounded up), summed per toolset; the last row per connector is the whole \
-         `tools/list` JSON-RPC response line as read over stdio.\n\n\
+         `tools/list` JSON-RPC response line as read over stdio (for `mcp-suite`, the JSON \
+         response body of each mount over HTTP). Every tool enabled (no `--toolsets` / \
+         `--read-only` filter).\n\n\
          | connector | toolset | tools | bytes | est. tokens |\n|---|---|---:|---:|---:|\n",
     );
     let mut rows = Vec::new();
@@ -658,12 +858,27 @@ pub fn context(targets: &[Prepared], s: &Settings) -> anyhow::Result<Section> {
         );
         let v: Value = serde_json::from_slice(&out.stdout)
             .with_context(|| format!("{} tools --json printed no JSON", p.target.binary))?;
-        let tools = v["tools"].as_array().cloned().unwrap_or_default();
+        // Single binaries print `{"tools": [...]}`; the suite one array whose
+        // rows name their `connector`.
+        let tools = v
+            .as_array()
+            .or_else(|| v["tools"].as_array())
+            .cloned()
+            .unwrap_or_default();
         let mut by_set: std::collections::BTreeMap<String, (usize, u64, u64)> = Default::default();
+        let mut mounts: Vec<String> = Vec::new();
         for t in &tools {
-            let e = by_set
-                .entry(t["toolset"].as_str().unwrap_or("?").to_owned())
-                .or_default();
+            let set = t["toolset"].as_str().unwrap_or("?");
+            let key = match t["connector"].as_str() {
+                Some(c) => {
+                    if !mounts.iter().any(|m| m == c) {
+                        mounts.push(c.to_owned());
+                    }
+                    format!("{c} / {set}")
+                }
+                None => set.to_owned(),
+            };
+            let e = by_set.entry(key).or_default();
             e.0 += 1;
             e.1 += t["schema_bytes"].as_u64().unwrap_or(0);
             e.2 += t["est_tokens"].as_u64().unwrap_or(0);
@@ -685,19 +900,40 @@ pub fn context(targets: &[Prepared], s: &Settings) -> anyhow::Result<Section> {
             p.target.name,
             tools.len()
         );
-        let (_, line_bytes, _) = first_tools_list(p, s)?;
-        let _ = writeln!(
-            md,
-            "| {} | `tools/list` response line | {} | {line_bytes} | {} |",
-            p.target.name,
-            tools.len(),
-            line_bytes.div_ceil(4)
-        );
+        let mut responses = Vec::new();
+        if p.target.has_stdio() {
+            let (_, line_bytes, _) = first_tools_list(p, s)?;
+            let _ = writeln!(
+                md,
+                "| {} | `tools/list` response line (stdio) | {} | {line_bytes} | {} |",
+                p.target.name,
+                tools.len(),
+                line_bytes.div_ceil(4)
+            );
+            responses.push(json!({"path": "stdio", "bytes": line_bytes}));
+        } else {
+            let server = p.http_server(s)?;
+            let origin = origin(&server.url);
+            for m in &mounts {
+                let mcp = McpHttp {
+                    client: http::client(),
+                    url: format!("{origin}/{m}/mcp"),
+                };
+                let (bytes, result) = rt.block_on(mcp.request_sized(1, "tools/list", json!({})))?;
+                let n = result["tools"].as_array().map_or(0, Vec::len);
+                let _ = writeln!(
+                    md,
+                    "| {} | `tools/list` response (HTTP `/{m}/mcp`) | {n} | {bytes} | {} |",
+                    p.target.name,
+                    bytes.div_ceil(4)
+                );
+                responses.push(json!({"path": format!("/{m}/mcp"), "bytes": bytes, "tools": n}));
+            }
+        }
         rows.push(json!({
             "connector": p.target.name, "toolsets": sets, "tools": tools,
             "total_bytes": total_bytes, "total_est_tokens": total_tokens,
-            "tools_list_response_bytes": line_bytes,
-            "tools_list_response_est_tokens": line_bytes.div_ceil(4),
+            "tools_list_responses": responses,
         }));
     }
     Ok(Section {
@@ -756,8 +992,9 @@ pub fn micro(s: &Settings) -> anyhow::Result<Section> {
         rows.push(json!({"id": id, "median_ns": med, "ci_low_ns": lo, "ci_high_ns": hi}));
     }
     md.push_str(
-        "\nNot yet benchmarked: ADF conversion and JQL query building (jira-mcp) get their \
-         benches when those crates land; add them to `MICRO` in `bench/src/sections.rs`.\n",
+        "\nNot yet benchmarked: ADF conversion and JQL query building (jira-mcp), ServiceNow \
+         encoded-query building and the audit record write have no criterion benches in their \
+         crates yet; add them there and to `MICRO` in `bench/src/sections.rs`.\n",
     );
     Ok(Section {
         key: "micro",
