@@ -1,32 +1,27 @@
 //! The `mock-servicenow` binary: URL on the first stdout line, serves, exits cleanly on SIGTERM.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-
+use connector_testkit::HttpServer;
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn binary_prints_its_url_first_and_serves() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-servicenow"))
-        .args(["--listen", "127.0.0.1:0", "--rate-per-second", "50"])
-        .env_remove("MOCK_SERVICENOW_LISTEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let url = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        line.trim().to_owned()
-    })
+    let server = HttpServer::start(
+        env!("CARGO_BIN_EXE_mock-servicenow"),
+        &["--listen", "127.0.0.1:0", "--rate-per-second", "50"],
+        &[],
+    )
     .await
     .unwrap();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url:?}");
+    assert!(
+        server.url.starts_with("http://127.0.0.1:"),
+        "{:?}",
+        server.url
+    );
 
     let answer: Value = reqwest::Client::new()
         .get(format!(
-            "{url}/api/now/table/incident?sysparm_limit=1&sysparm_fields=number"
+            "{}/api/now/table/incident?sysparm_limit=1&sysparm_fields=number",
+            server.url
         ))
         .basic_auth("admin", Some("mock-password"))
         .send()
@@ -37,22 +32,6 @@ async fn binary_prints_its_url_first_and_serves() {
         .unwrap();
     assert_eq!(answer, json!({"result": [{"number": "INC0010001"}]}));
 
-    #[cfg(unix)]
-    {
-        let signalled = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(signalled.success());
-        let status = tokio::task::spawn_blocking(move || child.wait())
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(status.success(), "graceful exit on SIGTERM: {status:?}");
-    }
-    #[cfg(not(unix))]
-    {
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
+    let status = server.terminate().await.unwrap();
+    assert!(status.success(), "graceful exit on SIGTERM: {status:?}");
 }

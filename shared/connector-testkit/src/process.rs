@@ -1,6 +1,6 @@
 //! A connector (or mock) binary started as an HTTP server on 127.0.0.1:0.
 
-use std::process::Stdio;
+use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -75,5 +75,28 @@ impl HttpServer {
     /// Stops the process.
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
+    }
+
+    /// Asks the process to shut down gracefully (SIGTERM on Unix, a kill elsewhere) and waits
+    /// (≤ 20 s) for its exit status.
+    pub async fn terminate(mut self) -> anyhow::Result<ExitStatus> {
+        #[cfg(unix)]
+        {
+            let pid = self.child.id().context("the process has already exited")?;
+            let signalled = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .await
+                .context("running kill")?;
+            if !signalled.success() {
+                bail!("kill -TERM {pid} failed: {signalled}");
+            }
+        }
+        #[cfg(not(unix))]
+        self.child.kill().await?;
+        tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .context("the process did not exit within 20 s of SIGTERM")?
+            .context("waiting for the process")
     }
 }
