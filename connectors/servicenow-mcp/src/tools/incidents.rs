@@ -603,26 +603,9 @@ impl ServiceNow {
             Gate::Proceed(c) => c,
             Gate::Respond(answer) => return Ok(with_expected(answer, &current)),
         };
-        let sys_id = before.sys_id();
-        let result = self
-            .kit
-            .guard
-            .execute(confirmed, async |c| {
-                self.client
-                    .update(
-                        c,
-                        TABLE,
-                        &sys_id,
-                        &body,
-                        &["sys_id", "number", "sys_updated_on"],
-                    )
-                    .await
-            })
-            .await;
-        Ok(match result {
-            Ok(r) => self.changed(TABLE, &r, "Updated"),
-            Err(e) => e.to_tool_result().into(),
-        })
+        Ok(self
+            .commit_update(confirmed, TABLE, &before.sys_id(), &body, "Updated")
+            .await)
     }
 
     /// Use this to add an internal work note to an incident (seen by the
@@ -702,26 +685,9 @@ impl ServiceNow {
             Gate::Proceed(c) => c,
             Gate::Respond(answer) => return Ok(answer),
         };
-        let sys_id = before.sys_id();
-        let result = self
-            .kit
-            .guard
-            .execute(confirmed, async |c| {
-                self.client
-                    .update(
-                        c,
-                        TABLE,
-                        &sys_id,
-                        &body,
-                        &["sys_id", "number", "sys_updated_on"],
-                    )
-                    .await
-            })
-            .await;
-        Ok(match result {
-            Ok(r) => self.changed(TABLE, &r, "Resolved"),
-            Err(e) => e.to_tool_result().into(),
-        })
+        Ok(self
+            .commit_update(confirmed, TABLE, &before.sys_id(), &body, "Resolved")
+            .await)
     }
 
     /// Use this to assign an incident to a group and/or a person (find them
@@ -777,26 +743,9 @@ impl ServiceNow {
             Gate::Proceed(c) => c,
             Gate::Respond(answer) => return Ok(answer),
         };
-        let sys_id = before.sys_id();
-        let result = self
-            .kit
-            .guard
-            .execute(confirmed, async |c| {
-                self.client
-                    .update(
-                        c,
-                        TABLE,
-                        &sys_id,
-                        &body,
-                        &["sys_id", "number", "sys_updated_on"],
-                    )
-                    .await
-            })
-            .await;
-        Ok(match result {
-            Ok(r) => self.changed(TABLE, &r, "Assigned"),
-            Err(e) => e.to_tool_result().into(),
-        })
+        Ok(self
+            .commit_update(confirmed, TABLE, &before.sys_id(), &body, "Assigned")
+            .await)
     }
 }
 
@@ -850,34 +799,14 @@ impl ServiceNow {
         };
         let mut body = Map::new();
         body.insert(field.into(), json!(args.text));
-        let sys_id = before.sys_id();
-        let result = self
-            .kit
-            .guard
-            .execute(confirmed, async |c| {
-                self.client
-                    .update(
-                        c,
-                        TABLE,
-                        &sys_id,
-                        &body,
-                        &["sys_id", "number", "sys_updated_on"],
-                    )
-                    .await
-            })
-            .await;
-        Ok(match result {
-            Ok(r) => self.changed(
-                TABLE,
-                &r,
-                if field == "comments" {
-                    "Added a comment to"
-                } else {
-                    "Added a work note to"
-                },
-            ),
-            Err(e) => e.to_tool_result().into(),
-        })
+        let verb = if field == "comments" {
+            "Added a comment to"
+        } else {
+            "Added a work note to"
+        };
+        Ok(self
+            .commit_update(confirmed, TABLE, &before.sys_id(), &body, verb)
+            .await)
     }
 }
 

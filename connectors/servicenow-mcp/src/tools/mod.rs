@@ -338,6 +338,37 @@ impl ServiceNow {
         None
     }
 
+    /// Runs a confirmed `PATCH` of `sys_id` in `table` through the guard (at most once) and
+    /// answers with what changed, or the upstream error.
+    pub(crate) async fn commit_update(
+        &self,
+        confirmed: Confirmed,
+        table: &str,
+        sys_id: &str,
+        body: &Map<String, Value>,
+        verb: &str,
+    ) -> CallToolResponse {
+        let result = self
+            .kit
+            .guard
+            .execute(confirmed, async |c| {
+                self.client
+                    .update(
+                        c,
+                        table,
+                        sys_id,
+                        body,
+                        &["sys_id", "number", "sys_updated_on"],
+                    )
+                    .await
+            })
+            .await;
+        match result {
+            Ok(r) => self.changed(table, &r, verb),
+            Err(e) => e.to_tool_result().into(),
+        }
+    }
+
     /// The executed answer of a write that changed `record`.
     pub(crate) fn changed(&self, table: &str, record: &Record, verb: &str) -> CallToolResponse {
         let sys_id = record.sys_id();
