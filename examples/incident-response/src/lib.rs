@@ -139,7 +139,7 @@ impl Env {
         let dir = temp_dir()?;
         let mocks = Mocks::start(dir.path()).await?;
         let mut config = mocks.config();
-        config.retain(|name, _| CONNECTORS.iter().any(|c| *c == name));
+        config.retain(|name, _| CONNECTORS.contains(&name));
         let (kit, audit, audit_log, _) = kit(&dir, audit_log, None)?;
         let suite = LocalSuite::start(kit, config, audit).await?;
         Ok(Env {
