@@ -57,7 +57,7 @@ pub const FAULT_TIMES: u32 = 10;
     name = "incident-response",
     version,
     about = "The incident workflow over MCP: every write previewed and approved, earlier writes compensated if a later one fails",
-    after_help = "Exit status: 0 completed, 2 rolled back, 3 rolled back with a compensation left undone, 1 error before any write."
+    after_help = "Exit status: 0 completed, 2 rolled back (or stopped before any write), 3 rolled back with a compensation left undone, 1 error before any write."
 )]
 pub struct Cli {
     /// Approve every write, compensations included, without asking (non-interactive).
@@ -76,7 +76,7 @@ pub struct Cli {
     #[arg(long, default_value = "acme/api", value_name = "OWNER/NAME")]
     pub repo: String,
     /// Words to search ServiceNow's knowledge base for.
-    #[arg(long, default_value = mcp_suite::incident::KNOWLEDGE_QUERY)]
+    #[arg(long, default_value = mcp_suite::incident::KNOWLEDGE_QUERY, value_name = "TEXT")]
     pub knowledge_query: String,
     /// Jira project of the bug.
     #[arg(long, default_value = mcp_suite::incident::PROJECT, value_name = "KEY")]

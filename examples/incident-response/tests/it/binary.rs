@@ -75,3 +75,42 @@ async fn bad_flags_are_named() {
     let out = run(&["--inject-fault", "crm"]).await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
+
+#[tokio::test]
+async fn config_points_the_binary_at_other_upstreams() {
+    // Upstreams outside the binary's process: mocks in this test process,
+    // reached through an mcp-suite config file, as real systems would be.
+    let dir = tempfile::tempdir().unwrap();
+    let mocks = mcp_suite::local::Mocks::start(dir.path()).await.unwrap();
+    let config = dir.path().join("suite.toml");
+    std::fs::write(&config, toml::to_string(&mocks.config()).unwrap()).unwrap();
+    let incidents = mocks.servicenow.state.count("incident");
+    let issues = mocks.jira.state.issue_count();
+
+    let out = run(&["--yes", "--config", config.to_str().unwrap()]).await;
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("(upstreams from "), "{t}");
+    assert!(!t.contains("  mock "), "no built-in mocks: {t}");
+    assert_eq!(mocks.servicenow.state.count("incident"), incidents + 1);
+    assert_eq!(mocks.jira.state.issue_count(), issues + 1);
+    assert_eq!(mocks.zapier.state.deliveries().len(), 1);
+
+    // Fault injection needs the built-in mocks.
+    let out = run(&[
+        "--yes",
+        "--inject-fault",
+        "zapier",
+        "--config",
+        config.to_str().unwrap(),
+    ])
+    .await;
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("--inject-fault works on the built-in mocks only"),
+        "{t}"
+    );
+    assert_eq!(mocks.zapier.state.deliveries().len(), 1);
+    mocks.shutdown().await;
+}
