@@ -111,7 +111,8 @@ impl Clients {
             "github" => &self.github,
             "servicenow" => &self.servicenow,
             "jira" => &self.jira,
-            _ => &self.zapier,
+            "zapier" => &self.zapier,
+            other => panic!("the workflow has no {other} client"),
         }
     }
 }
