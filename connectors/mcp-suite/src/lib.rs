@@ -11,7 +11,9 @@
 //! | [`cli`] | the suite's command line and the layered config file |
 //! | [`config`] | per-connector TOML sections turned into each connector's own options |
 //! | [`commands`] | `serve`, `tools`, `doctor`, `healthcheck` over all connectors |
-//! | [`demo`] | mocks in-process, the suite on 127.0.0.1, the guided tour |
+//! | [`demo`] | the guided tour over a real MCP client |
+//! | [`local`] | every mock in-process on 127.0.0.1 and the suite hosting connectors pointed at them (used by `demo` and `examples/incident-response`) |
+//! | [`incident`] | the incident workflow's shared facts (repository, queries, summaries) and log helpers |
 //!
 //! Everything a connector does is unchanged from its single binary: the suite
 //! calls the same `connector_kit::run::build` and mounts the result with the
@@ -21,6 +23,8 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod demo;
+pub mod incident;
+pub mod local;
 pub mod registry;
 
 use std::process::ExitCode;

@@ -3,8 +3,6 @@
 //! at risk.
 
 use connector_testkit::Client;
-use mock_crm::MockCrm;
-use mock_kit::Served;
 use serde_json::{Value, json};
 
 use super::{Part, Tour, ok};
@@ -13,39 +11,12 @@ use crate::registry::BoxFuture;
 /// The affected customer (the mock's first seeded company, "Acme Corp").
 pub const ACCOUNT: &str = "Acme Corp";
 
-/// Mock CRM (HubSpot) on 127.0.0.1.
-pub struct Demo {
-    mock: Served,
-    state: MockCrm,
-}
-
-impl Demo {
-    /// Starts mock HubSpot on 127.0.0.1:0 with its seed (Acme and others).
-    pub async fn start() -> anyhow::Result<Self> {
-        let (mock, _kit, state) =
-            mock_crm::spawn_with_handles(mock_crm::Options::default()).await?;
-        Ok(Demo { mock, state })
-    }
-}
+/// The CRM part (reads only, so it needs no handle on the mock).
+pub struct Demo;
 
 impl Part for Demo {
     fn connector(&self) -> &'static str {
         "crm"
-    }
-
-    fn mock_url(&self) -> String {
-        self.mock.url().to_owned()
-    }
-
-    fn section(&self) -> toml::Table {
-        let mut t = toml::Table::new();
-        for (key, value) in [
-            ("base_url", self.mock.url()),
-            ("access_token", self.state.options().access_token.as_str()),
-        ] {
-            t.insert(key.into(), toml::Value::String(value.to_owned()));
-        }
-        t
     }
 
     fn tour<'a>(

@@ -5,84 +5,21 @@
 //! that follow mention them.
 
 use connector_testkit::Client;
-use mock_kit::Served;
 use serde_json::{Value, json};
 
 use super::{Part, Tour, ok};
+use crate::incident::{OWNER, REPO, TAIL_LINES, cut, error_line, strip_timestamp};
 use crate::registry::BoxFuture;
 
-/// The repository the tour looks at (the mock's seeded `acme/api`).
-pub const OWNER: &str = mock_github::ORG;
-/// See [`OWNER`].
-pub const REPO: &str = "api";
-/// How many lines of the failed job's log the tour fetches.
-pub const TAIL_LINES: u32 = 20;
-/// How many of those lines the tour prints.
+/// How many of the fetched log lines the tour prints.
 const SHOWN_LINES: usize = 6;
 
-/// Mock GitHub on 127.0.0.1.
-pub struct Demo {
-    mock: Served,
-}
-
-impl Demo {
-    /// Starts mock GitHub on 127.0.0.1:0 with its seed (`acme/api` with its
-    /// workflows and runs, some failed with long logs).
-    pub async fn start() -> anyhow::Result<Self> {
-        let (mock, _kit, _state) =
-            mock_github::spawn_with_handles(mock_github::Options::default()).await?;
-        Ok(Demo { mock })
-    }
-}
-
-/// A log line without its leading timestamp (`2024-05-01T14:02:03.1234567Z …`).
-fn strip_timestamp(line: &str) -> &str {
-    match line.split_once(' ') {
-        Some((first, rest))
-            if first.ends_with('Z') && first.starts_with(|c: char| c.is_ascii_digit()) =>
-        {
-            rest
-        }
-        _ => line,
-    }
-}
-
-/// The most telling error line of a log tail: the first line saying what
-/// went wrong, rather than the runner's closing "exit code" line.
-pub fn error_line(log: &str) -> Option<String> {
-    let lines: Vec<&str> = log.lines().map(strip_timestamp).collect();
-    let generic = |l: &str| l.starts_with("##[error]Process completed");
-    lines
-        .iter()
-        .find(|l| {
-            let lower = l.to_ascii_lowercase();
-            !generic(l)
-                && (lower.starts_with("error")
-                    || lower.starts_with("##[error]")
-                    || lower.contains("panicked at"))
-        })
-        .or_else(|| lines.iter().find(|l| generic(l)))
-        .map(|l| l.trim().to_owned())
-}
+/// The GitHub part (reads only, so it needs no handle on the mock).
+pub struct Demo;
 
 impl Part for Demo {
     fn connector(&self) -> &'static str {
         "github"
-    }
-
-    fn mock_url(&self) -> String {
-        self.mock.url().to_owned()
-    }
-
-    fn section(&self) -> toml::Table {
-        let mut t = toml::Table::new();
-        for (key, value) in [
-            ("api_url", self.mock.url()),
-            ("token", mock_github::DEFAULT_TOKEN),
-        ] {
-            t.insert(key.into(), toml::Value::String(value.to_owned()));
-        }
-        t
     }
 
     fn tour<'a>(
@@ -243,36 +180,5 @@ impl Part for Demo {
             tour.facts.insert("ci_error".into(), json!(error));
             Ok(())
         })
-    }
-}
-
-/// At most `max` characters of `s`, with an ellipsis when cut.
-fn cut(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        format!("{}…", s.chars().take(max).collect::<String>())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn error_line_prefers_the_cause_over_the_exit_code() {
-        let log = "2024-05-01T14:02:03.0000000Z deploy: waiting\n\
-                   2024-05-01T14:02:04.0000000Z Error: deployment failed: health check timed out\n\
-                   2024-05-01T14:02:05.0000000Z ##[error]Process completed with exit code 1.";
-        assert_eq!(
-            error_line(log).as_deref(),
-            Some("Error: deployment failed: health check timed out")
-        );
-        let only_exit = "2024-05-01T14:02:05.0000000Z ##[error]Process completed with exit code 1.";
-        assert_eq!(
-            error_line(only_exit).as_deref(),
-            Some("##[error]Process completed with exit code 1.")
-        );
-        assert_eq!(error_line("all good"), None);
     }
 }

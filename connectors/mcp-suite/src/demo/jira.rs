@@ -3,31 +3,23 @@
 
 use connector_testkit::Client;
 use mock_jira::MockJira;
-use mock_kit::Served;
 use serde_json::{Value, json};
 
 use super::{Part, Tour, excerpt, ok};
+use crate::incident::{BUG_SUMMARY, PROJECT, SEVERITY_FIELD, cut};
 use crate::registry::BoxFuture;
 
-/// The project the tour works in (one of the mock's seed projects).
-pub const PROJECT: &str = "OPS";
-/// The summary of the bug the tour files.
-pub const BUG_SUMMARY: &str = "Deploy failing: health check timeout";
-/// The custom field a Bug requires on the mock (and on many real sites).
-pub const SEVERITY_FIELD: &str = "customfield_10010";
-
-/// Mock Jira (Cloud flavour) on 127.0.0.1.
+/// The Jira part, looking at mock Jira's state.
 pub struct Demo {
-    mock: Served,
     state: MockJira,
 }
 
 impl Demo {
-    /// Starts mock Jira on 127.0.0.1:0 with its seed (OPS, WEB, DATA).
-    pub async fn start() -> anyhow::Result<Self> {
-        let (mock, _kit, state) =
-            mock_jira::spawn_with_handles(mock_jira::Options::default()).await?;
-        Ok(Demo { mock, state })
+    /// The part, checking its writes against `state`.
+    pub fn new(state: &MockJira) -> Self {
+        Demo {
+            state: state.clone(),
+        }
     }
 }
 
@@ -58,25 +50,6 @@ fn description(facts: &serde_json::Map<String, Value>) -> String {
 impl Part for Demo {
     fn connector(&self) -> &'static str {
         "jira"
-    }
-
-    fn mock_url(&self) -> String {
-        self.mock.url().to_owned()
-    }
-
-    fn section(&self) -> toml::Table {
-        let options = self.state.options();
-        let mut t = toml::Table::new();
-        for (key, value) in [
-            ("base_url", self.mock.url()),
-            // Cloud: no serverInfo probe at start-up, REST v3 with ADF.
-            ("deployment", "cloud"),
-            ("email", options.email.as_str()),
-            ("api_token", options.api_token.as_str()),
-        ] {
-            t.insert(key.into(), toml::Value::String(value.to_owned()));
-        }
-        t
     }
 
     fn tour<'a>(
@@ -281,14 +254,5 @@ impl Part for Demo {
             }
             Ok(())
         })
-    }
-}
-
-/// At most `max` characters of `s`, with an ellipsis when cut.
-fn cut(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        format!("{}…", s.chars().take(max).collect::<String>())
     }
 }

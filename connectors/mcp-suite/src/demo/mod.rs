@@ -18,35 +18,28 @@ mod jira;
 mod servicenow;
 mod zapier;
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
 use connector_kit::audit::ChainedAudit;
-use connector_kit::cli::{AuthMode, KitArgs, LogFormat, Transport};
-use connector_kit::confirm::{AuditSink, ConfirmMode};
+use connector_kit::cli::{KitArgs, LogFormat};
+use connector_kit::confirm::AuditSink;
 use connector_testkit::{Client, ClientOptions, ToolResult};
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
 use crate::cli::{ConfigFile, SuiteArgs};
-use crate::commands::bind;
-use crate::config::{build_all, select};
-use crate::registry::{BoxFuture, hosted};
+use crate::local::{LocalSuite, Mocks, loopback};
+use crate::registry::BoxFuture;
 
 /// The MCP Inspector release the printed command pins.
 pub const INSPECTOR: &str = "@modelcontextprotocol/inspector@2.12.0";
 
-/// One connector's share of the demo: its mock, the config table that points
-/// the connector at it, and its steps of the tour.
+/// One connector's share of the demo: its steps of the tour (its mock and
+/// the config pointing the connector at it are [`Mocks`]').
 pub trait Part: Send + Sync {
     /// The connector's name (its registry name and TOML table).
     fn connector(&self) -> &'static str;
-    /// The mock's base URL, for the banner.
-    fn mock_url(&self) -> String;
-    /// The connector's config table, pointing at the mock.
-    fn section(&self) -> toml::Table;
     /// This connector's steps of the tour, through `client` (connected to
     /// the connector's endpoint on the suite).
     fn tour<'a>(
@@ -56,16 +49,16 @@ pub trait Part: Send + Sync {
     ) -> BoxFuture<'a, anyhow::Result<()>>;
 }
 
-/// Starts every mock and returns the parts in tour order.
-async fn start_parts(dir: &Path) -> anyhow::Result<Vec<Box<dyn Part>>> {
-    Ok(vec![
+/// The parts in tour order, each looking at its mock's state.
+fn parts(mocks: &Mocks) -> Vec<Box<dyn Part>> {
+    vec![
         // ── Parts in the order of the incident workflow: ──
-        Box::new(github::Demo::start().await?), // find the failed Actions run, read its job log
-        Box::new(servicenow::Demo::start().await?), // search known issues, open the incident
-        Box::new(jira::Demo::start().await?),   // search open issues, file the bug
-        Box::new(zapier::Demo::start(dir).await?), // page the on-call
-        Box::new(crm::Demo::start().await?),    // who is affected: the account at risk
-    ])
+        Box::new(github::Demo), // find the failed Actions run, read its job log
+        Box::new(servicenow::Demo::new(&mocks.servicenow.state)), // search known issues, open the incident
+        Box::new(jira::Demo::new(&mocks.jira.state)), // search open issues, file the bug
+        Box::new(zapier::Demo::new(&mocks.zapier.state)), // page the on-call
+        Box::new(crm::Demo),                          // who is affected: the account at risk
+    ]
 }
 
 /// The tour's state: step numbering and facts later steps reuse (e.g. the
@@ -135,7 +128,7 @@ pub fn init_quiet_tracing(format: LogFormat) {
 }
 
 /// Runs the demo.
-pub async fn run(mut kit: KitArgs, no_serve: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(kit: KitArgs, no_serve: bool) -> anyhow::Result<ExitCode> {
     let dir = tempfile::Builder::new()
         .prefix("mcp-suite-demo-")
         .tempdir()
@@ -143,41 +136,30 @@ pub async fn run(mut kit: KitArgs, no_serve: bool) -> anyhow::Result<ExitCode> {
     println!("mcp-suite demo: every connector against a local mock on 127.0.0.1");
     println!("(no credentials; nothing leaves this machine)\n");
 
-    let parts = start_parts(dir.path()).await?;
-    let mut table = toml::Table::new();
-    for p in &parts {
-        table.insert(p.connector().to_owned(), toml::Value::Table(p.section()));
-        println!("  mock {:<12} {}", p.connector(), p.mock_url());
+    let mocks = Mocks::start(dir.path()).await?;
+    let parts = parts(&mocks);
+    for (name, url) in mocks.urls() {
+        println!("  mock {name:<12} {url}");
     }
 
     // The demo's deployment: loopback only, the two-call token
     // confirmation (works with every client), audit to a file.
-    kit.transport = Transport::Http;
-    kit.auth = AuthMode::None;
-    kit.public_url = None;
-    kit.confirm = ConfirmMode::Token;
     let audit_path = dir.path().join("audit.jsonl");
-    kit.audit_log = Some(audit_path.clone());
+    let kit = loopback(kit, &audit_path);
     let audit: Arc<dyn AuditSink> =
         Arc::new(ChainedAudit::append(&audit_path).context("opening the demo audit log")?);
 
-    let registry = hosted();
-    let file = ConfigFile { path: None, table };
+    let file = ConfigFile {
+        path: None,
+        table: mocks.config(),
+    };
     let suite = SuiteArgs {
         connectors: parts.iter().map(|p| p.connector().to_owned()).collect(),
         strict: true,
     };
-    let selection = select(&registry, &suite, &file, false)?;
-    let enabled = build_all(selection, &kit, &file, audit, true).await?;
-    let bound = bind(&kit, enabled.ready).await?;
-    let endpoints = bound.endpoints.clone();
-    let base = bound.base.clone();
-    let stop = CancellationToken::new();
-    let server = tokio::spawn(connector_kit::http::serve(
-        bound.listener,
-        bound.app,
-        stop.clone().cancelled_owned(),
-    ));
+    let server = LocalSuite::start_from(kit, &file, &suite, audit).await?;
+    let endpoints = server.endpoints.clone();
+    let base = server.base.clone();
     for (name, url) in &endpoints {
         println!("  endpoint {name:<10} {url}");
     }
@@ -186,8 +168,7 @@ pub async fn run(mut kit: KitArgs, no_serve: bool) -> anyhow::Result<ExitCode> {
     let mut tour = Tour::default();
     let result = take_tour(&parts, &endpoints, &mut tour).await;
     if let Err(e) = result {
-        stop.cancel();
-        let _ = server.await;
+        let _ = server.shutdown().await;
         return Err(e.context("the demo tour failed"));
     }
     let records = std::fs::read_to_string(&audit_path)
@@ -199,8 +180,7 @@ pub async fn run(mut kit: KitArgs, no_serve: bool) -> anyhow::Result<ExitCode> {
     );
 
     if no_serve {
-        stop.cancel();
-        server.await.context("server task")??;
+        server.shutdown().await?;
         return Ok(ExitCode::SUCCESS);
     }
     println!("\nStill serving (Ctrl-C to stop):");
@@ -213,8 +193,7 @@ pub async fn run(mut kit: KitArgs, no_serve: bool) -> anyhow::Result<ExitCode> {
         println!("  npx {INSPECTOR} --cli {first} --method tools/list");
     }
     connector_kit::run::shutdown_signal().await;
-    stop.cancel();
-    server.await.context("server task")??;
+    server.shutdown().await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -5,32 +5,24 @@
 //! part found.
 
 use connector_testkit::Client;
-use mock_kit::Served;
 use mock_servicenow::MockServiceNow;
 use serde_json::{Value, json};
 
 use super::{Part, Tour, excerpt, ok};
+use crate::incident::{INCIDENT_SUMMARY, KNOWLEDGE_QUERY, cut};
 use crate::registry::BoxFuture;
 
-/// The words the tour searches the knowledge base for (they find the seed's
-/// "Known issue: failing deploy rolls back after health check timeout").
-pub const KNOWLEDGE_QUERY: &str = "health check timeout";
-/// The short description of the incident the tour opens.
-pub const INCIDENT_SUMMARY: &str = "checkout-api deploy failing: health check timeout";
-
-/// Mock ServiceNow on 127.0.0.1.
+/// The ServiceNow part, looking at mock ServiceNow's state.
 pub struct Demo {
-    mock: Served,
     state: MockServiceNow,
 }
 
 impl Demo {
-    /// Starts mock ServiceNow on 127.0.0.1:0 with its seed (incidents,
-    /// knowledge articles, users and groups).
-    pub async fn start() -> anyhow::Result<Self> {
-        let (mock, _kit, state) =
-            mock_servicenow::spawn_with_handles(mock_servicenow::Options::default()).await?;
-        Ok(Demo { mock, state })
+    /// The part, checking its writes against `state`.
+    pub fn new(state: &MockServiceNow) -> Self {
+        Demo {
+            state: state.clone(),
+        }
     }
 }
 
@@ -63,23 +55,6 @@ fn description(
 impl Part for Demo {
     fn connector(&self) -> &'static str {
         "servicenow"
-    }
-
-    fn mock_url(&self) -> String {
-        self.mock.url().to_owned()
-    }
-
-    fn section(&self) -> toml::Table {
-        let options = self.state.options();
-        let mut t = toml::Table::new();
-        for (key, value) in [
-            ("instance_url", self.mock.url()),
-            ("username", options.username.as_str()),
-            ("password", options.password.as_str()),
-        ] {
-            t.insert(key.into(), toml::Value::String(value.to_owned()));
-        }
-        t
     }
 
     fn tour<'a>(
@@ -258,14 +233,5 @@ impl Part for Demo {
             }
             Ok(())
         })
-    }
-}
-
-/// At most `max` characters of `s`, with an ellipsis when cut.
-fn cut(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        format!("{}…", s.chars().take(max).collect::<String>())
     }
 }

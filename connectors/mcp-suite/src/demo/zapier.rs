@@ -1,80 +1,31 @@
 //! The Zapier part of the tour: page the on-call through a catch hook, with
 //! the human approval in the middle.
 
-use std::path::{Path, PathBuf};
-
 use connector_testkit::Client;
-use mock_kit::Served;
 use mock_zapier::MockZapier;
 use serde_json::{Value, json};
 
 use super::{Part, Tour, excerpt, ok};
+use crate::local::PAGE_HOOK;
 use crate::registry::BoxFuture;
 
-/// Mock Zapier and a hooks file pointing at it.
+/// The Zapier part, looking at what mock Zapier received.
 pub struct Demo {
-    mock: Served,
     state: MockZapier,
-    hooks: PathBuf,
 }
 
 impl Demo {
-    /// Starts mock Zapier on 127.0.0.1:0 and writes the hooks file into `dir`.
-    pub async fn start(dir: &Path) -> anyhow::Result<Self> {
-        let (mock, _kit, state) =
-            mock_zapier::spawn_with_handles(mock_zapier::Options::default()).await?;
-        let hooks = dir.join("hooks.toml");
-        std::fs::write(&hooks, hooks_file(mock.url()))?;
-        Ok(Demo { mock, state, hooks })
+    /// The part, checking its deliveries against `state`.
+    pub fn new(state: &MockZapier) -> Self {
+        Demo {
+            state: state.clone(),
+        }
     }
-}
-
-/// The demo's hooks: `page-oncall` (validated payload) and `notify-channel`.
-pub fn hooks_file(base: &str) -> String {
-    format!(
-        r#"# Written by `mcp-suite demo`: hooks pointing at the in-process mock Zapier.
-[[hook]]
-name = "page-oncall"
-description = "Pages the on-call engineer through PagerDuty"
-url = "{base}/hooks/catch/123456/pg0nc4ll/"
-effect = "send"
-[hook.schema]
-type = "object"
-required = ["summary", "severity", "service"]
-additionalProperties = false
-properties.summary = {{ type = "string", minLength = 1, maxLength = 200 }}
-properties.severity = {{ enum = ["low", "high", "critical"] }}
-properties.service = {{ type = "string", minLength = 1, maxLength = 64 }}
-
-[[hook]]
-name = "notify-channel"
-description = "Posts a message to the #incidents Slack channel"
-url = "{base}/hooks/catch/123456/n0t1fy/"
-effect = "send"
-[hook.schema]
-type = "object"
-required = ["text"]
-properties.text = {{ type = "string", minLength = 1, maxLength = 2000 }}
-"#
-    )
 }
 
 impl Part for Demo {
     fn connector(&self) -> &'static str {
         "zapier"
-    }
-
-    fn mock_url(&self) -> String {
-        self.mock.url().to_owned()
-    }
-
-    fn section(&self) -> toml::Table {
-        let mut t = toml::Table::new();
-        t.insert(
-            "hooks".into(),
-            toml::Value::String(self.hooks.to_string_lossy().into_owned()),
-        );
-        t
     }
 
     fn tour<'a>(
@@ -116,7 +67,7 @@ impl Part for Demo {
                 }
             }
             let args = json!({
-                "hook": "page-oncall",
+                "hook": PAGE_HOOK,
                 "payload": {"summary": summary, "severity": "critical", "service": "checkout-api"},
             });
             tour.step(
