@@ -95,6 +95,35 @@ pub struct IssueSummary {
     pub is_pull_request: bool,
 }
 
+/// A compact view of one pull request's branches, merge state and reviews, for assertions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PullSummary {
+    pub number: u64,
+    pub title: String,
+    pub state: String,
+    pub head_ref: String,
+    pub base_ref: String,
+    pub head_sha: String,
+    pub merged: bool,
+    pub merge_commit_sha: Option<String>,
+    /// `(reviewer, state, body)` of each review, oldest first.
+    pub reviews: Vec<(String, String, String)>,
+}
+
+/// A compact view of one workflow run, for assertions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunSummary {
+    pub id: u64,
+    pub workflow_id: u64,
+    pub event: String,
+    pub head_branch: String,
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub run_attempt: u64,
+    /// `(name, status, conclusion)` of each job.
+    pub jobs: Vec<(String, String, Option<String>)>,
+}
+
 /// Handle on the mock's state; cheap to clone, all clones share it.
 #[derive(Clone)]
 pub struct MockGitHub {
@@ -197,6 +226,56 @@ impl MockGitHub {
                 assignees: issue.assignees.clone(),
                 comments: issue.comments.len(),
                 is_pull_request: issue.is_pull(),
+            })
+        })
+    }
+
+    /// One pull request by number.
+    pub fn pull(&self, owner: &str, repo: &str, number: u64) -> Option<PullSummary> {
+        self.with(|w| {
+            let issue = w.repo(owner, repo)?.issue(number)?;
+            let pull = issue.pull.as_ref()?;
+            Some(PullSummary {
+                number: issue.number,
+                title: issue.title.clone(),
+                state: issue.state.clone(),
+                head_ref: pull.head_ref.clone(),
+                base_ref: pull.base_ref.clone(),
+                head_sha: pull.head_sha.clone(),
+                merged: pull.merged,
+                merge_commit_sha: pull.merge_commit_sha.clone(),
+                reviews: pull
+                    .reviews
+                    .iter()
+                    .map(|r| (r.user.clone(), r.state.to_owned(), r.body.clone()))
+                    .collect(),
+            })
+        })
+    }
+
+    /// One workflow run by id.
+    pub fn run(&self, owner: &str, repo: &str, run_id: u64) -> Option<RunSummary> {
+        self.with(|w| {
+            let run = w.repo(owner, repo)?.run(run_id)?;
+            Some(RunSummary {
+                id: run.id,
+                workflow_id: run.workflow_id,
+                event: run.event.clone(),
+                head_branch: run.head_branch.clone(),
+                status: run.status.to_owned(),
+                conclusion: run.conclusion.map(str::to_owned),
+                run_attempt: run.run_attempt,
+                jobs: run
+                    .jobs
+                    .iter()
+                    .map(|j| {
+                        (
+                            j.name.clone(),
+                            j.status.to_owned(),
+                            j.conclusion.map(str::to_owned),
+                        )
+                    })
+                    .collect(),
             })
         })
     }
