@@ -6,7 +6,7 @@
 //! `merge_pull_request` is tier 4 (destructive): off unless the operator
 //! names it in `--tools` (or allows `--max-tier 4`).
 
-use connector_kit::confirm::{Effect, Gate, WriteOutcome, WritePlan};
+use connector_kit::confirm::{Effect, Gate, WriteFailure, WriteOutcome, WritePlan};
 use connector_kit::text::{clip, sanitize};
 use reqwest::Method;
 use rmcp::handler::server::tool::schema_for_output;
@@ -525,6 +525,10 @@ pub struct PullRef {
     pub base: String,
     /// Link on GitHub.
     pub url: String,
+    /// True when the answer to the create was lost and the open pull request
+    /// for this head and base was found instead of opening a second one.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub recovered: bool,
 }
 
 fn pull_ref(full: &str, v: &Value) -> PullRef {
@@ -535,6 +539,7 @@ fn pull_ref(full: &str, v: &Value) -> PullRef {
         head: v.get("head").and_then(|h| s(h, "ref")).unwrap_or_default(),
         base: v.get("base").and_then(|b| s(b, "ref")).unwrap_or_default(),
         url: s(v, "html_url").unwrap_or_default(),
+        recovered: false,
     }
 }
 
@@ -939,10 +944,23 @@ impl GitHub {
             .kit
             .guard
             .execute(confirmed, async |c| {
-                self.client
+                match self
+                    .client
                     .write::<Value>(c, Method::POST, &path, &body)
                     .await
-                    .map(|v| pull_ref(&full, &v))
+                {
+                    Ok(v) => Ok(pull_ref(&full, &v)),
+                    Err(e) if e.nothing_written() => Err(e),
+                    // The answer was lost after GitHub may have opened it. GitHub
+                    // allows one open pull request per head and base: look it up.
+                    Err(e) => match self.find_open_pull(&args).await {
+                        Some(v) => Ok(PullRef {
+                            recovered: true,
+                            ..pull_ref(&full, &v)
+                        }),
+                        None => Err(e),
+                    },
+                }
             })
             .await;
         Ok(match result {
@@ -1293,6 +1311,39 @@ impl GitHub {
 }
 
 impl GitHub {
+    /// The open pull request from `args.head` into `args.base` with
+    /// `args.title`, if there is one (asked up to three times).
+    async fn find_open_pull(&self, args: &CreateArgs) -> Option<Value> {
+        let head = if args.head.contains(':') {
+            args.head.clone()
+        } else {
+            format!("{}:{}", args.owner, args.head)
+        };
+        let query = [
+            ("state", "open".to_owned()),
+            ("head", head),
+            ("base", args.base.clone()),
+        ];
+        let path = format!("{}/pulls", repo_path(&args.owner, &args.repo));
+        for attempt in 0..3 {
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(750)).await;
+            }
+            let Ok(p) = self
+                .client
+                .get_page::<Vec<Value>>(&path, &query, 10, 1, Class::Read)
+                .await
+            else {
+                continue;
+            };
+            return p
+                .items
+                .into_iter()
+                .find(|v| s(v, "title").as_deref() == Some(args.title.as_str()));
+        }
+        None
+    }
+
     /// The newest reviews of a pull request (the last page), oldest first.
     async fn reviews(
         &self,

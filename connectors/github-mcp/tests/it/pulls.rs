@@ -1,6 +1,7 @@
 //! Pull request writes: create, update, review, and the tier-4 merge.
 
 use mock_github::{CONFLICTING_PR, MERGEABLE_PR, OUTSIDER_PR};
+use mock_kit::Fault;
 use serde_json::json;
 
 use crate::World;
@@ -378,4 +379,44 @@ async fn new_writes_outside_write_repos_never_reach_github() {
         r.text
     );
     assert!(w.writes().is_empty(), "{:?}", w.writes());
+}
+
+#[tokio::test]
+async fn commit_then_drop_opens_exactly_one_pull_request() {
+    let w = World::new().await;
+    let client = w.stdio(&[]).await;
+    let before = w.gh.pull_count();
+    w.kit.push_fault(
+        Fault::commit_then_drop()
+            .method("POST")
+            .path_prefix("/repos/acme/api/pulls"),
+    );
+    let (_, done) = client
+        .call_confirmed(
+            "create_pull_request",
+            json!({"owner": "acme", "repo": "api", "title": "Pool on top of rate limits",
+                "head": "wip/async-pool", "base": "feature/rate-limit"}),
+        )
+        .await
+        .unwrap();
+    assert!(!done.is_error, "{}", done.text);
+    assert_eq!(done.structured["status"], "executed", "{}", done.text);
+    assert_eq!(
+        done.structured["result"]["recovered"], true,
+        "{}",
+        done.text
+    );
+    assert_eq!(w.gh.pull_count(), before + 1, "exactly one pull request");
+    let number = done.structured["result"]["number"].as_u64().unwrap();
+    assert_eq!(
+        w.gh.pull("acme", "api", number).unwrap().head_ref,
+        "wip/async-pool"
+    );
+    let creates = w
+        .kit
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/repos/acme/api/pulls")
+        .count();
+    assert_eq!(creates, 1, "the create was not sent twice");
 }
