@@ -779,3 +779,21 @@ impl GitHub {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispatch_inputs_are_scalars_and_at_most_25() {
+        let mut inputs = BTreeMap::new();
+        inputs.insert("env".to_owned(), json!("staging"));
+        inputs.insert("dry_run".to_owned(), json!(true));
+        inputs.insert("replicas".to_owned(), json!(3));
+        assert_eq!(check_inputs(&inputs), Ok(()));
+        inputs.insert("matrix".to_owned(), json!(["a"]));
+        assert!(check_inputs(&inputs).unwrap_err().contains("inputs.matrix"));
+        let many: BTreeMap<String, Value> = (0..26).map(|k| (format!("i{k}"), json!(k))).collect();
+        assert!(check_inputs(&many).unwrap_err().contains("at most 25"));
+    }
+}

@@ -1417,3 +1417,70 @@ impl GitHub {
         Some(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> PullFacts {
+        PullFacts {
+            title: "t".into(),
+            head: "feature".into(),
+            base: "main".into(),
+            head_sha: "abcdef0123456789abcdef0123456789abcdef01".into(),
+            state: "open".into(),
+            merged: false,
+            draft: false,
+            mergeable: Some(true),
+            mergeable_state: Some("clean".into()),
+            commits: 1,
+            changed_files: 1,
+            html_url: String::new(),
+        }
+    }
+
+    #[test]
+    fn merges_are_refused_before_a_preview_when_they_cannot_be_what_was_asked() {
+        assert_eq!(merge_refusal("a/b", 1, &facts(), None), None);
+        assert_eq!(merge_refusal("a/b", 1, &facts(), Some("ABCDEF0")), None);
+        let other = merge_refusal("a/b", 1, &facts(), Some("1234567")).unwrap();
+        assert!(
+            other.starts_with("`sha`") && other.contains("abcdef0123"),
+            "{other}"
+        );
+        let merged = PullFacts {
+            merged: true,
+            ..facts()
+        };
+        assert!(
+            merge_refusal("a/b", 1, &merged, None)
+                .unwrap()
+                .contains("already merged")
+        );
+        let draft = PullFacts {
+            draft: true,
+            ..facts()
+        };
+        assert!(
+            merge_refusal("a/b", 1, &draft, None)
+                .unwrap()
+                .contains("draft")
+        );
+        let dirty = PullFacts {
+            mergeable: Some(false),
+            mergeable_state: Some("dirty".into()),
+            ..facts()
+        };
+        assert!(
+            merge_refusal("a/b", 1, &dirty, None)
+                .unwrap()
+                .contains("dirty")
+        );
+        // Still being computed: previewed, GitHub decides.
+        let unknown = PullFacts {
+            mergeable: None,
+            ..facts()
+        };
+        assert_eq!(merge_refusal("a/b", 1, &unknown, None), None);
+    }
+}

@@ -420,3 +420,81 @@ async fn commit_then_drop_opens_exactly_one_pull_request() {
         .count();
     assert_eq!(creates, 1, "the create was not sent twice");
 }
+
+#[tokio::test]
+async fn merges_refusals_and_dispatches_are_audited() {
+    let w = World::new().await;
+    let audit = std::env::temp_dir().join(format!(
+        "github-mcp-audit-{}-{}.jsonl",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    let audit_s = audit.to_str().unwrap().to_owned();
+    let client = w
+        .stdio(&[
+            "--tools",
+            "merge_pull_request",
+            "--write-repos",
+            "acme/api",
+            "--audit-log",
+            &audit_s,
+        ])
+        .await;
+    let (_, done) = client
+        .call_confirmed(
+            "merge_pull_request",
+            json!({"owner": "acme", "repo": "api", "number": MERGEABLE_PR}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.structured["status"], "executed", "{}", done.text);
+    let r = client
+        .call(
+            "dispatch_workflow",
+            json!({"owner": "acme", "repo": "web", "workflow": "ci.yml", "ref": "main"}),
+        )
+        .await
+        .unwrap();
+    assert!(r.is_error, "{}", r.text);
+    client.close().await.unwrap();
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let events: Vec<(String, String)> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["event"]["tool"].as_str().unwrap().to_owned(),
+                v["event"]["step"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let merge = "merge_pull_request".to_owned();
+    assert_eq!(
+        events,
+        [
+            (merge.clone(), "previewed".to_owned()),
+            (merge.clone(), "confirmed".to_owned()),
+            (merge, "executed".to_owned()),
+            ("dispatch_workflow".to_owned(), "refused".to_owned()),
+        ],
+        "{text}"
+    );
+    assert!(
+        !text.contains(mock_github::DEFAULT_TOKEN),
+        "a secret in the audit log"
+    );
+    let out = tokio::process::Command::new(crate::BIN)
+        .args(["verify-audit", &audit_s])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_file(&audit);
+}
