@@ -280,6 +280,61 @@ impl MockGitHub {
         })
     }
 
+    /// Pushes a commit to `branch` that sets `path` to `text`, as `author`; open pull
+    /// requests from that branch follow their new head. Returns the new head SHA, or
+    /// `None` when there is no such branch.
+    pub fn push_commit(
+        &self,
+        owner: &str,
+        repo: &str,
+        branch: &str,
+        path: &str,
+        text: &str,
+        author: &str,
+    ) -> Option<String> {
+        self.with(|w| {
+            let repo = w.repo_mut(owner, repo)?;
+            let now = Utc::now();
+            let head = {
+                let b = repo.branches.get_mut(branch)?;
+                let parent = b.head();
+                let sha = crate::model::sha_of(&format!(
+                    "{parent}:{path}:{text}:{}",
+                    now.timestamp_nanos_opt().unwrap_or_default()
+                ));
+                b.files.insert(path.to_owned(), text.to_owned());
+                b.commits.insert(
+                    0,
+                    crate::model::Commit {
+                        sha: sha.clone(),
+                        message: format!("Update {path}"),
+                        author: author.to_owned(),
+                        date: now,
+                        parents: vec![parent],
+                        files: vec![path.to_owned()],
+                    },
+                );
+                sha
+            };
+            let branches = repo.branches.clone();
+            for issue in &mut repo.issues {
+                if issue.state != "open" {
+                    continue;
+                }
+                if let Some(pull) = issue.pull.as_mut()
+                    && pull.head_ref == branch
+                    && let Some(base) = branches.get(&pull.base_ref)
+                {
+                    pull.head_sha = head.clone();
+                    pull.commits += 1;
+                    pull.files = crate::diff::changes(&base.files, &branches[branch].files);
+                    issue.updated_at = now;
+                }
+            }
+            Some(head)
+        })
+    }
+
     /// Makes a token answer 401 from now on (a PAT or a minted installation token).
     pub fn revoke_token(&self, token: &str) {
         self.inner.access.lock().revoked.insert(token.to_owned());

@@ -498,3 +498,50 @@ async fn merges_refusals_and_dispatches_are_audited() {
     );
     let _ = std::fs::remove_file(&audit);
 }
+
+#[tokio::test]
+async fn a_merge_confirmed_for_an_older_head_is_refused() {
+    let w = World::new().await;
+    let client = w.stdio(&["--tools", "merge_pull_request"]).await;
+    let args = json!({"owner": "acme", "repo": "api", "number": MERGEABLE_PR});
+    let preview = client
+        .call("merge_pull_request", args.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        preview.structured["status"], "confirmation_required",
+        "{}",
+        preview.text
+    );
+    // Someone pushes to the head branch after the user saw the preview.
+    let moved =
+        w.gh.push_commit(
+            "acme",
+            "api",
+            "feature/rate-limit",
+            "src/rate_limit.rs",
+            "// replaced\n",
+            "bob",
+        )
+        .unwrap();
+    assert_eq!(
+        w.gh.pull("acme", "api", MERGEABLE_PR).unwrap().head_sha,
+        moved
+    );
+    let mut confirmed = args.clone();
+    confirmed["confirmation_token"] = preview.structured["confirmation_token"].clone();
+    let r = client.call("merge_pull_request", confirmed).await.unwrap();
+    assert!(r.is_error, "{}", r.text);
+    assert!(r.text.contains("differ"), "{}", r.text);
+    assert!(!w.gh.pull("acme", "api", MERGEABLE_PR).unwrap().merged);
+    assert!(w.writes().is_empty(), "{:?}", w.writes());
+    // A fresh preview shows the new head, and that one merges.
+    let (preview, done) = client
+        .call_confirmed("merge_pull_request", args)
+        .await
+        .unwrap();
+    assert!(preview.text.contains(&moved[..12]), "{}", preview.text);
+    assert_eq!(done.structured["status"], "executed", "{}", done.text);
+    assert_eq!(done.structured["result"]["head_sha"], moved.as_str());
+    assert!(w.gh.pull("acme", "api", MERGEABLE_PR).unwrap().merged);
+}
