@@ -696,8 +696,8 @@ impl GitHub {
     }
 
     /// Use this to read one pull request: body, branches, merge state,
-    /// size and the CI checks of its head commit. For the changes use `get_pull_request_files` or
-    /// `get_pull_request_diff`.
+    /// size, the CI checks of its head commit and the newest reviews. For the
+    /// changes use `get_pull_request_files` or `get_pull_request_diff`.
     #[tool(name = "get_pull_request", title = "Get a pull request")]
     async fn get_pull_request(
         &self,
