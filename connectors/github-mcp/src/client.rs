@@ -273,14 +273,19 @@ pub fn next_page(headers: &HeaderMap) -> Option<u32> {
     })
 }
 
-/// Decodes a 2xx answer.
+/// Decodes a 2xx answer; an empty body (`204 No Content`) is `null`.
 async fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, UpstreamError> {
     let bytes = resp.bytes().await.map_err(|_| UpstreamError::Transport {
         service: SERVICE,
         sent: true,
         detail: "the answer was cut off".into(),
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| UpstreamError::Decode {
+    let decoded = if bytes.iter().all(u8::is_ascii_whitespace) {
+        serde_json::from_value(Value::Null)
+    } else {
+        serde_json::from_slice(&bytes)
+    };
+    decoded.map_err(|e| UpstreamError::Decode {
         service: SERVICE,
         detail: e.to_string(),
     })

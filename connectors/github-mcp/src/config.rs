@@ -28,6 +28,11 @@ pub struct Options {
     /// Reads stay open.
     #[arg(long, env = "GITHUB_WRITE_REPOS", value_delimiter = ',')]
     pub write_repos: Vec<String>,
+    /// Lockdown: withhold issue and pull request bodies, comments and reviews written by
+    /// accounts without push access to the repository (each replaced by a label naming
+    /// the author).
+    #[arg(long, env = "GITHUB_LOCKDOWN")]
+    pub lockdown: bool,
 }
 
 impl Options {
@@ -109,5 +114,7 @@ mod tests {
         let o = parse(&["--token", "x", "--write-repos", "acme/api,acme/*"]);
         assert_eq!(o.credential().unwrap().kind(), "bearer");
         assert_eq!(o.write_repos, ["acme/api", "acme/*"]);
+        assert!(!o.lockdown);
+        assert!(parse(&["--lockdown"]).lockdown);
     }
 }

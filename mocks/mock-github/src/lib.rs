@@ -33,7 +33,7 @@
 //! | checks | `GET .../commits/{ref}/check-runs`, `GET .../commits/{ref}/status` |
 //! | issues | `GET|POST .../issues`, `GET|PATCH .../issues/{n}`, `GET|POST .../issues/{n}/comments` |
 //! | pulls | `GET|POST .../pulls`, `GET|PATCH .../pulls/{n}` (diff/patch media types), `GET .../pulls/{n}/files`, `GET|POST .../pulls/{n}/reviews`, `PUT .../pulls/{n}/merge` |
-//! | actions | `GET .../actions/workflows`, `GET .../actions/runs`, `GET .../actions/workflows/{id}/runs`, `GET .../actions/runs/{id}`, `GET .../actions/runs/{id}/jobs`, `GET .../actions/jobs/{id}/logs` (302), `POST .../actions/workflows/{id}/dispatches`, `POST .../actions/runs/{id}/rerun` |
+//! | actions | `GET .../actions/workflows`, `GET .../actions/runs`, `GET .../actions/workflows/{id}/runs`, `GET .../actions/runs/{id}`, `GET .../actions/runs/{id}/jobs`, `GET .../actions/jobs/{id}/logs` (302), `POST .../actions/workflows/{id}/dispatches`, `POST .../actions/runs/{id}/rerun`, `POST .../actions/runs/{id}/rerun-failed-jobs` |
 //! | search | `GET /search/issues`, `GET /search/code` |
 //!
 //! A diff of more than [`Options::max_diff_files`] files or [`Options::max_diff_lines`]
@@ -81,7 +81,7 @@ pub use seed::{
     API_ISSUES, APP_BOT, CONFLICTING_PR, FAILED_LOG_LINES, HUGE_PR, HUGE_PR_FILES, MERGEABLE_PR,
     ORG, OUTSIDER_PR,
 };
-pub use state::{IssueSummary, MockGitHub};
+pub use state::{IssueSummary, MockGitHub, PullSummary, RunSummary};
 
 /// The default personal access token.
 pub const DEFAULT_TOKEN: &str = "mock-gh-token";

@@ -95,6 +95,35 @@ pub struct IssueSummary {
     pub is_pull_request: bool,
 }
 
+/// A compact view of one pull request's branches, merge state and reviews, for assertions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PullSummary {
+    pub number: u64,
+    pub title: String,
+    pub state: String,
+    pub head_ref: String,
+    pub base_ref: String,
+    pub head_sha: String,
+    pub merged: bool,
+    pub merge_commit_sha: Option<String>,
+    /// `(reviewer, state, body)` of each review, oldest first.
+    pub reviews: Vec<(String, String, String)>,
+}
+
+/// A compact view of one workflow run, for assertions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunSummary {
+    pub id: u64,
+    pub workflow_id: u64,
+    pub event: String,
+    pub head_branch: String,
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub run_attempt: u64,
+    /// `(name, status, conclusion)` of each job.
+    pub jobs: Vec<(String, String, Option<String>)>,
+}
+
 /// Handle on the mock's state; cheap to clone, all clones share it.
 #[derive(Clone)]
 pub struct MockGitHub {
@@ -198,6 +227,111 @@ impl MockGitHub {
                 comments: issue.comments.len(),
                 is_pull_request: issue.is_pull(),
             })
+        })
+    }
+
+    /// One pull request by number.
+    pub fn pull(&self, owner: &str, repo: &str, number: u64) -> Option<PullSummary> {
+        self.with(|w| {
+            let issue = w.repo(owner, repo)?.issue(number)?;
+            let pull = issue.pull.as_ref()?;
+            Some(PullSummary {
+                number: issue.number,
+                title: issue.title.clone(),
+                state: issue.state.clone(),
+                head_ref: pull.head_ref.clone(),
+                base_ref: pull.base_ref.clone(),
+                head_sha: pull.head_sha.clone(),
+                merged: pull.merged,
+                merge_commit_sha: pull.merge_commit_sha.clone(),
+                reviews: pull
+                    .reviews
+                    .iter()
+                    .map(|r| (r.user.clone(), r.state.to_owned(), r.body.clone()))
+                    .collect(),
+            })
+        })
+    }
+
+    /// One workflow run by id.
+    pub fn run(&self, owner: &str, repo: &str, run_id: u64) -> Option<RunSummary> {
+        self.with(|w| {
+            let run = w.repo(owner, repo)?.run(run_id)?;
+            Some(RunSummary {
+                id: run.id,
+                workflow_id: run.workflow_id,
+                event: run.event.clone(),
+                head_branch: run.head_branch.clone(),
+                status: run.status.to_owned(),
+                conclusion: run.conclusion.map(str::to_owned),
+                run_attempt: run.run_attempt,
+                jobs: run
+                    .jobs
+                    .iter()
+                    .map(|j| {
+                        (
+                            j.name.clone(),
+                            j.status.to_owned(),
+                            j.conclusion.map(str::to_owned),
+                        )
+                    })
+                    .collect(),
+            })
+        })
+    }
+
+    /// Pushes a commit to `branch` that sets `path` to `text`, as `author`; open pull
+    /// requests from that branch follow their new head. Returns the new head SHA, or
+    /// `None` when there is no such branch.
+    pub fn push_commit(
+        &self,
+        owner: &str,
+        repo: &str,
+        branch: &str,
+        path: &str,
+        text: &str,
+        author: &str,
+    ) -> Option<String> {
+        self.with(|w| {
+            let repo = w.repo_mut(owner, repo)?;
+            let now = Utc::now();
+            let head = {
+                let b = repo.branches.get_mut(branch)?;
+                let parent = b.head();
+                let sha = crate::model::sha_of(&format!(
+                    "{parent}:{path}:{text}:{}",
+                    now.timestamp_nanos_opt().unwrap_or_default()
+                ));
+                b.files.insert(path.to_owned(), text.to_owned());
+                b.commits.insert(
+                    0,
+                    crate::model::Commit {
+                        sha: sha.clone(),
+                        message: format!("Update {path}"),
+                        author: author.to_owned(),
+                        date: now,
+                        parents: vec![parent],
+                        files: vec![path.to_owned()],
+                    },
+                );
+                sha
+            };
+            let branches = repo.branches.clone();
+            for issue in &mut repo.issues {
+                if issue.state != "open" {
+                    continue;
+                }
+                if let Some(pull) = issue.pull.as_mut()
+                    && pull.head_ref == branch
+                    && let Some(base) = branches.get(&pull.base_ref)
+                {
+                    pull.head_sha = head.clone();
+                    pull.commits += 1;
+                    pull.files = crate::diff::changes(&base.files, &branches[branch].files);
+                    issue.updated_at = now;
+                }
+            }
+            Some(head)
         })
     }
 

@@ -595,6 +595,36 @@ async fn dispatch_creates_a_queued_run_and_rerun_requeues() {
         (Some("queued"), Some(2))
     );
 
+    // Only the failed jobs of a failed run; a run without failures is refused.
+    assert!(gh.state.complete_run("acme", "api", run_id, "failure"));
+    let before = gh.state.run("acme", "api", run_id).unwrap();
+    let again = gh
+        .send_json(
+            Method::POST,
+            &format!("/repos/acme/api/actions/runs/{run_id}/rerun-failed-jobs"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    let after = gh.state.run("acme", "api", run_id).unwrap();
+    assert_eq!(after.run_attempt, before.run_attempt + 1);
+    for (old, new) in before.jobs.iter().zip(&after.jobs) {
+        if old.2.as_deref() == Some("failure") {
+            assert_eq!(new.1, "queued", "{new:?}");
+        } else {
+            assert_eq!(old, new);
+        }
+    }
+    assert!(gh.state.complete_run("acme", "api", run_id, "success"));
+    let none_failed = gh
+        .send_json(
+            Method::POST,
+            &format!("/repos/acme/api/actions/runs/{run_id}/rerun-failed-jobs"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(none_failed.status, StatusCode::FORBIDDEN);
+
     let bad_ref = gh
         .send_json(
             Method::POST,

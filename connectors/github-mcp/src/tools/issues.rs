@@ -17,9 +17,10 @@ use serde_json::{Map, Value, json};
 use crate::GitHub;
 use crate::client::Class;
 use crate::config::scope_key;
+use crate::tools::lockdown::Lockdown;
 use crate::tools::{
     BODY_BUDGET, CommentOut, IssueSummary, NAME_PATTERN, UNTRUSTED, assignees, comment_out,
-    default_per_page, issue_summary, labels, page_cursor, repo_path, s, structured, text,
+    default_per_page, issue_summary, labels, login, page_cursor, repo_path, s, structured, text,
 };
 
 /// Arguments of `list_issues`.
@@ -124,6 +125,9 @@ pub struct IssueDetail {
     /// True when the body was cut.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub body_truncated: bool,
+    /// True when `--lockdown` withheld the body (its author has no push access).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub body_withheld: bool,
     /// Why it was closed (`completed`, `not_planned`…).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state_reason: Option<String>,
@@ -444,29 +448,16 @@ impl GitHub {
             args.number
         );
         // Outside the write scope: refuse before even reading the issue.
-        let scope = scope_key(&args.owner, &args.repo);
-        let config = self.kit.guard.config();
-        if config.read_only
-            || config
-                .write_scope
-                .as_ref()
-                .is_some_and(|w| !w.allows(&scope))
-        {
-            let plan = WritePlan::new(
-                "github",
-                "update_issue",
-                Effect::Update,
-                format!("issue {full}#{}", args.number),
-                format!("Update {full}#{}", args.number),
-            )
-            .scope(scope);
-            return Ok(match self.kit.guard.confirm(&ctx, &args, plan).await {
-                Gate::Respond(answer) => answer,
-                Gate::Proceed(_) => crate::tools::tool_error(format!(
-                    "{full} is outside the write scope; nothing was written."
-                ))
-                .into(),
-            });
+        let early = WritePlan::new(
+            "github",
+            "update_issue",
+            Effect::Update,
+            format!("issue {full}#{}", args.number),
+            format!("Update {full}#{}", args.number),
+        )
+        .scope(scope_key(&args.owner, &args.repo));
+        if let Some(refused) = self.refuse_before_read(&ctx, &args, early).await {
+            return Ok(refused);
         }
         let before: Value = match self.client.get(&path, &[], Class::Read).await {
             Ok(v) => v,
@@ -622,11 +613,27 @@ impl GitHub {
                 .await?;
             latest = p.items.iter().map(comment_out).collect();
         }
-        let (body, body_truncated) = clip(&text(&v, "body"), BODY_BUDGET);
+        let mut lockdown = Lockdown::new(self, owner, repo);
+        let author = login(&v, "user");
+        let association = s(&v, "author_association");
+        let (body, body_truncated, body_withheld) = match lockdown
+            .withhold(author.as_deref(), association.as_deref())
+            .await
+        {
+            Some(label) => (label, false, true),
+            None => {
+                let (body, cut) = clip(&text(&v, "body"), BODY_BUDGET);
+                (body, cut, false)
+            }
+        };
+        for c in &mut latest {
+            lockdown.screen_comment(c).await;
+        }
         Ok(IssueDetail {
             summary: issue_summary(&v),
             body,
             body_truncated,
+            body_withheld,
             state_reason: s(&v, "state_reason"),
             milestone: v.get("milestone").and_then(|m| s(m, "title")),
             author_association: s(&v, "author_association"),

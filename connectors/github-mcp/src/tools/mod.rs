@@ -2,28 +2,34 @@
 //!
 //! | toolset | tools |
 //! |---|---|
-//! | `repos` | `get_repository`, `get_file_contents`, `list_commits` |
+//! | `repos` | `get_repository`, `get_file_contents`, `list_commits`, `search_code` |
 //! | `issues` | `list_issues`, `get_issue`, `search_issues`, `create_issue`, `update_issue`, `add_issue_comment` |
-//! | `pull_requests` | `list_pull_requests`, `get_pull_request`, `get_pull_request_files`, `get_pull_request_diff` |
-//! | `actions` | `list_workflow_runs`, `get_workflow_run`, `get_job_logs` |
+//! | `pull_requests` | `list_pull_requests`, `get_pull_request`, `get_pull_request_files`, `get_pull_request_diff`, `create_pull_request`, `update_pull_request`, `create_pull_request_review`, `merge_pull_request` (tier 4, off unless named in `--tools`) |
+//! | `actions` | `list_workflows`, `list_workflow_runs`, `get_workflow_run`, `get_job_logs`, `dispatch_workflow`, `rerun_workflow` |
 //! | `search` | `search`, `fetch` (the ChatGPT deep-research pair) |
 //!
 //! This file also holds what the toolsets share: the curated shapes of
-//! people and issues, the untrusted-text label, and result helpers.
+//! people and issues, the untrusted-text label, result helpers and the
+//! early refusal of writes that read before their preview; [`lockdown`]
+//! holds the `--lockdown` decisions.
 
 pub mod actions;
 pub mod issues;
+pub mod lockdown;
 pub mod pulls;
 pub mod repos;
 pub mod search;
 
 use connector_kit::ToolSpec;
-use connector_kit::confirm::Effect;
+use connector_kit::confirm::{Effect, Gate, WritePlan};
 use connector_kit::text::{clip, sanitize};
-use rmcp::model::CallToolResult;
+use rmcp::model::{CallToolResponse, CallToolResult};
+use rmcp::service::{RequestContext, RoleServer};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::GitHub;
 
 pub(crate) use connector_kit::respond::{structured, tool_error};
 
@@ -32,6 +38,7 @@ pub const SPECS: &[ToolSpec] = &[
     ToolSpec::read("get_repository", "repos"),
     ToolSpec::read("get_file_contents", "repos"),
     ToolSpec::read("list_commits", "repos"),
+    ToolSpec::read("search_code", "repos"),
     ToolSpec::read("list_issues", "issues"),
     ToolSpec::read("get_issue", "issues"),
     ToolSpec::read("search_issues", "issues"),
@@ -42,9 +49,20 @@ pub const SPECS: &[ToolSpec] = &[
     ToolSpec::read("get_pull_request", "pull_requests"),
     ToolSpec::read("get_pull_request_files", "pull_requests"),
     ToolSpec::read("get_pull_request_diff", "pull_requests"),
+    ToolSpec::new("create_pull_request", "pull_requests", Effect::Create),
+    ToolSpec::new("update_pull_request", "pull_requests", Effect::Update),
+    ToolSpec::new(
+        "create_pull_request_review",
+        "pull_requests",
+        Effect::Create,
+    ),
+    ToolSpec::new("merge_pull_request", "pull_requests", Effect::Destructive),
+    ToolSpec::read("list_workflows", "actions"),
     ToolSpec::read("list_workflow_runs", "actions"),
     ToolSpec::read("get_workflow_run", "actions"),
     ToolSpec::read("get_job_logs", "actions"),
+    ToolSpec::new("dispatch_workflow", "actions", Effect::Send),
+    ToolSpec::new("rerun_workflow", "actions", Effect::Send),
     ToolSpec::read("search", "search"),
     ToolSpec::read("fetch", "search"),
 ];
@@ -179,6 +197,9 @@ pub struct CommentOut {
     /// True when the body was cut; the full comment is at `url`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
+    /// True when `--lockdown` withheld the body (its author has no push access).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub withheld: bool,
     /// Created (ISO 8601).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -194,6 +215,7 @@ pub(crate) fn comment_out(v: &Value) -> CommentOut {
         author_association: s(v, "author_association"),
         body,
         truncated,
+        withheld: false,
         created_at: s(v, "created_at"),
         url: s(v, "html_url").unwrap_or_default(),
     }
@@ -220,6 +242,50 @@ pub(crate) fn repo_path(owner: &str, repo: &str) -> String {
 
 pub(crate) fn default_per_page() -> u32 {
     30
+}
+
+/// The arguments of a write plus what its preview showed (e.g. the head
+/// commit of a pull request): the confirmation covers both, so a token from
+/// a preview of other upstream state is refused instead of applied to it.
+#[derive(Debug, Serialize)]
+pub(crate) struct Pinned<'a, A: Serialize> {
+    /// The tool's arguments (with `confirmation_token`, which the guard strips).
+    #[serde(flatten)]
+    pub args: &'a A,
+    /// What the preview was built from.
+    pub previewed: &'a str,
+}
+
+impl GitHub {
+    /// For writes that read GitHub to build their preview: if the guard would
+    /// refuse `plan` anyway (`--read-only`, above `--max-tier`, outside
+    /// `--write-repos`), refuse now, before anything is read.
+    pub(crate) async fn refuse_before_read(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        args: &impl Serialize,
+        plan: WritePlan,
+    ) -> Option<CallToolResponse> {
+        let config = self.kit.guard.config();
+        let above_tier = plan.tier > config.max_tier && !config.explicit_tools.contains(&plan.tool);
+        let outside = plan.scope.as_ref().is_some_and(|scope| {
+            config
+                .write_scope
+                .as_ref()
+                .is_some_and(|w| !w.allows(scope))
+        });
+        if !(config.read_only || above_tier || outside) {
+            return None;
+        }
+        let target = plan.target.clone();
+        Some(match self.kit.guard.confirm(ctx, args, plan).await {
+            Gate::Respond(answer) => answer,
+            Gate::Proceed(_) => tool_error(format!(
+                "{target}: this write is not allowed on this server; nothing was written."
+            ))
+            .into(),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Toolset `repos`: a repository's facts and its files.
+//! Toolset `repos`: a repository's facts, its files and commits, and code
+//! search (GitHub's `search` rate-limit budget).
 
 use base64::Engine;
 use connector_kit::text::sanitize;
@@ -201,6 +202,82 @@ pub struct CommitList {
     pub notice: &'static str,
 }
 
+/// Arguments of `search_code`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeSearchArgs {
+    /// GitHub code search syntax: at least one word, optionally with
+    /// qualifiers such as `repo:acme/api`, `org:acme`, `path:src`,
+    /// `filename:Cargo.toml`, `extension:rs`, `language:rust`.
+    #[schemars(length(min = 1, max = 256))]
+    pub query: String,
+    /// Results per page (1-100, default 30).
+    #[serde(default = "crate::tools::default_per_page")]
+    #[schemars(range(min = 1, max = 100))]
+    pub per_page: u32,
+    /// `next_cursor` from the previous page.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 10))]
+    pub cursor: Option<String>,
+}
+
+/// One file that matched.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CodeHit {
+    /// Repository (`owner/repo`).
+    pub repo: String,
+    /// Path in the repository (read it with `get_file_contents`).
+    pub path: String,
+    /// File name.
+    pub name: String,
+    /// Blob SHA.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha: Option<String>,
+    /// Link on GitHub.
+    pub url: String,
+    /// Matched fragments, when GitHub sends them (untrusted content).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fragments: Vec<String>,
+}
+
+fn code_hit(v: &Value) -> CodeHit {
+    CodeHit {
+        repo: v
+            .get("repository")
+            .and_then(|r| s(r, "full_name"))
+            .unwrap_or_default(),
+        path: text(v, "path"),
+        name: text(v, "name"),
+        sha: s(v, "sha"),
+        url: s(v, "html_url").unwrap_or_default(),
+        fragments: v
+            .get("text_matches")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.get("fragment").and_then(Value::as_str))
+            .map(|f| connector_kit::text::clip(&sanitize(f), 500).0)
+            .collect(),
+    }
+}
+
+/// A page of code search results.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CodeResults {
+    /// Matching files.
+    pub results: Vec<CodeHit>,
+    /// Matches in all (GitHub serves at most the first 1000).
+    pub total_count: u64,
+    /// True when GitHub's search timed out and results may be missing.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub incomplete_results: bool,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// About the text fields.
+    pub notice: &'static str,
+}
+
 #[tool_router(router = repos_tools, vis = "pub(crate)")]
 impl GitHub {
     /// Use this to look a repository up: description, visibility, default
@@ -391,6 +468,50 @@ impl GitHub {
             sha: s(&v, "sha"),
             entries: Vec::new(),
             url: s(&v, "html_url"),
+            notice: UNTRUSTED,
+        }))
+    }
+
+    /// Use this to find code across repositories with GitHub code search
+    /// (default branches only): words plus qualifiers such as `repo:`,
+    /// `org:`, `path:`, `filename:`, `extension:`, `language:`. Returns
+    /// paths to read with `get_file_contents`; pages with `next_cursor`.
+    #[tool(name = "search_code", title = "Search code")]
+    async fn search_code(
+        &self,
+        Parameters(args): Parameters<CodeSearchArgs>,
+    ) -> Result<Json<CodeResults>, CallToolResult> {
+        if args.query.trim().is_empty() {
+            return Err(tool_error("`query`: give at least one search term."));
+        }
+        let page = crate::tools::page_cursor(args.cursor.as_deref())?;
+        let p = self
+            .client
+            .get_page::<Value>(
+                "/search/code",
+                &[("q", args.query.clone())],
+                args.per_page.clamp(1, 100),
+                page,
+                Class::Search,
+            )
+            .await
+            .map_err(|e| e.to_tool_result())?;
+        Ok(Json(CodeResults {
+            results: p
+                .items
+                .get("items")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(code_hit)
+                .collect(),
+            total_count: n(&p.items, "total_count"),
+            incomplete_results: p
+                .items
+                .get("incomplete_results")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            next_cursor: p.next.map(|n| n.to_string()),
             notice: UNTRUSTED,
         }))
     }

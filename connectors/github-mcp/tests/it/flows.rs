@@ -302,3 +302,47 @@ async fn validation_errors_list_the_fields() {
     assert!(r.is_error, "{}", r.text);
     assert!(r.text.contains("404"), "{}", r.text);
 }
+
+#[tokio::test]
+async fn search_code_pages_through_results() {
+    let w = World::new().await;
+    let client = w.stdio(&[]).await;
+    let args = json!({"query": "fn repo:acme/api extension:rs", "per_page": 2});
+    let r = client.call("search_code", args.clone()).await.unwrap();
+    assert!(!r.is_error, "{}", r.text);
+    let total = r.structured["total_count"].as_u64().unwrap();
+    assert!(total > 2, "{}", r.text);
+    let first = r.structured["results"].as_array().unwrap().clone();
+    assert_eq!(first.len(), 2);
+    for hit in &first {
+        assert_eq!(hit["repo"], "acme/api", "{hit}");
+        assert!(hit["path"].as_str().unwrap().ends_with(".rs"), "{hit}");
+        assert!(hit["url"].as_str().unwrap().contains("/blob/"), "{hit}");
+    }
+    assert_eq!(r.structured["next_cursor"], "2");
+    let mut next = args;
+    next["cursor"] = json!("2");
+    let r = client.call("search_code", next).await.unwrap();
+    assert!(!r.is_error, "{}", r.text);
+    let second = r.structured["results"].as_array().unwrap();
+    assert!(!second.is_empty());
+    assert!(
+        second.iter().all(|h| !first.contains(h)),
+        "page 2 repeats page 1"
+    );
+    let asked: Vec<String> = w
+        .kit
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/search/code")
+        .filter_map(|r| r.query)
+        .collect();
+    assert!(asked.iter().any(|q| q.contains("page=2")), "{asked:?}");
+    // A query GitHub rejects (no search term) comes back as a 422 in words.
+    let r = client
+        .call("search_code", json!({"query": "repo:acme/api"}))
+        .await
+        .unwrap();
+    assert!(r.is_error && r.text.contains("422"), "{}", r.text);
+    assert!(w.writes().is_empty());
+}

@@ -1,7 +1,10 @@
 //! `github-mcp` end to end: an rmcp client drives the real binary over stdio
 //! against `mock-github` on 127.0.0.1 (as github.com and as GHES `/api/v3`).
 
+mod actions;
 mod flows;
+mod lockdown;
+mod pulls;
 mod tools;
 mod writes;
 
@@ -31,9 +34,12 @@ impl World {
     }
 
     async fn with_prefix(prefix: &'static str) -> World {
-        let (mock, kit, gh) = mock_github::spawn_with_handles(mock_github::Options::default())
-            .await
-            .unwrap();
+        World::with_options(prefix, mock_github::Options::default()).await
+    }
+
+    /// A mock with its own options (e.g. more users' tokens).
+    pub async fn with_options(prefix: &'static str, options: mock_github::Options) -> World {
+        let (mock, kit, gh) = mock_github::spawn_with_handles(options).await.unwrap();
         World {
             mock,
             kit,
@@ -62,6 +68,16 @@ impl World {
         let env = self.env();
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         Client::stdio(BIN, extra, &env, opts).await.unwrap()
+    }
+
+    /// Requests to paths starting with `prefix` (admin routes left out).
+    pub fn requests_to(&self, prefix: &str) -> Vec<String> {
+        self.kit
+            .requests()
+            .into_iter()
+            .filter(|r| r.path.starts_with(prefix))
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
     }
 
     /// Requests that would change GitHub (anything but GET).

@@ -8,14 +8,20 @@ use crate::{World, legacy, modern};
 async fn every_tool_is_titled_described_and_annotated_in_both_eras() {
     let w = World::new().await;
     for opts in [legacy(), modern()] {
-        let client = w.stdio_with(&[], opts).await;
+        let client = w.stdio_with(&["--tools", "merge_pull_request"], opts).await;
         let tools = client.list_all_tools().await.unwrap();
         assert_eq!(tools.len(), github_mcp::tools::SPECS.len());
         connector_testkit::assert_tools_well_formed(&tools);
         for (name, read_only) in [
             ("get_pull_request_diff", true),
+            ("search_code", true),
+            ("list_workflows", true),
             ("create_issue", false),
             ("update_issue", false),
+            ("create_pull_request", false),
+            ("dispatch_workflow", false),
+            ("rerun_workflow", false),
+            ("merge_pull_request", false),
         ] {
             let t = tools.iter().find(|t| t.name == name).unwrap();
             assert_eq!(
@@ -48,7 +54,17 @@ async fn read_only_hides_the_writes() {
         .iter()
         .map(|t| t.name.to_string())
         .collect();
-    for write in ["create_issue", "update_issue", "add_issue_comment"] {
+    for write in [
+        "create_issue",
+        "update_issue",
+        "add_issue_comment",
+        "create_pull_request",
+        "update_pull_request",
+        "create_pull_request_review",
+        "merge_pull_request",
+        "dispatch_workflow",
+        "rerun_workflow",
+    ] {
         assert!(!names.contains(&write.to_owned()), "{write} in {names:?}");
     }
     assert!(names.contains(&"get_issue".to_owned()));

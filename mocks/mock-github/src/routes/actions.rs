@@ -323,7 +323,20 @@ pub(super) async fn rerun(
     ctx: Ctx,
     Path((owner, name, run)): Path<(String, String, u64)>,
 ) -> ApiResult {
-    ctx.write(&owner, &name, |w, index, role| {
+    rerun_jobs(&ctx, &owner, &name, run, false)
+}
+
+/// `POST .../actions/runs/{id}/rerun-failed-jobs`: a new attempt of the failed (or
+/// cancelled) jobs only; the jobs that succeeded keep their result.
+pub(super) async fn rerun_failed_jobs(
+    ctx: Ctx,
+    Path((owner, name, run)): Path<(String, String, u64)>,
+) -> ApiResult {
+    rerun_jobs(&ctx, &owner, &name, run, true)
+}
+
+fn rerun_jobs(ctx: &Ctx, owner: &str, name: &str, run: u64, failed_only: bool) -> ApiResult {
+    ctx.write(owner, name, |w, index, role| {
         need_write(role)?;
         let repo = &w.repos[index];
         let found = repo.run(run).ok_or_else(ApiError::not_found)?;
@@ -334,8 +347,36 @@ pub(super) async fn rerun(
             ));
         }
         let name = workflow_name(repo, found);
+        let previous = found.jobs.clone();
         let now = Utc::now();
-        let jobs = seed::jobs_for(w, &name, Outcome::Queued, now);
+        let fresh = seed::jobs_for(w, &name, Outcome::Queued, now);
+        let jobs = if failed_only {
+            let failed = |j: &crate::model::Job| {
+                !matches!(j.conclusion, Some("success" | "skipped" | "neutral"))
+            };
+            if !previous.iter().any(failed) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "This workflow run has no failed jobs to re-run.",
+                ));
+            }
+            previous
+                .into_iter()
+                .map(|old| {
+                    if failed(&old) {
+                        fresh
+                            .iter()
+                            .find(|j| j.name == old.name)
+                            .cloned()
+                            .unwrap_or(old)
+                    } else {
+                        old
+                    }
+                })
+                .collect()
+        } else {
+            fresh
+        };
         let run = w.repos[index]
             .run_mut(run)
             .ok_or_else(ApiError::not_found)?;

@@ -124,6 +124,10 @@ fn api(gh: MockGitHub) -> Router {
             &format!("{repo}/actions/runs/{{run}}/rerun"),
             post(actions::rerun),
         )
+        .route(
+            &format!("{repo}/actions/runs/{{run}}/rerun-failed-jobs"),
+            post(actions::rerun_failed_jobs),
+        )
         .route(&format!("{repo}/actions/jobs/{{job}}"), get(actions::job))
         .route(
             &format!("{repo}/actions/jobs/{{job}}/logs"),
