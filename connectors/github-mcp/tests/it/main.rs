@@ -1,6 +1,7 @@
 //! `github-mcp` end to end: an rmcp client drives the real binary over stdio
 //! against `mock-github` on 127.0.0.1 (as github.com and as GHES `/api/v3`).
 
+mod auth;
 mod flows;
 mod tools;
 mod writes;
