@@ -678,7 +678,10 @@ mod tests {
         };
         for status in [401, 403, 404] {
             let e = explain_for(app, err(status), "{}", &HeaderMap::new(), now).to_string();
-            assert!(e.contains("installation") && !e.contains("GITHUB_TOKEN"), "{e}");
+            assert!(
+                e.contains("installation") && !e.contains("GITHUB_TOKEN"),
+                "{e}"
+            );
         }
     }
 
@@ -692,7 +695,10 @@ mod tests {
 
     #[test]
     fn scopes_name_host_and_class() {
-        assert_eq!(scope_name("api.github.com", Class::Write), "github:api.github.com:write");
+        assert_eq!(
+            scope_name("api.github.com", Class::Write),
+            "github:api.github.com:write"
+        );
         assert_eq!(scope_name("ghe", Class::Search), "github:ghe:search");
     }
 

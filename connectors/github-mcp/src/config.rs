@@ -140,9 +140,9 @@ impl Options {
             );
         }
         let (pem, source) = match (&self.app_private_key_file, &self.app_private_key) {
-            (Some(_), Some(_)) => bail!(
-                "set either GITHUB_APP_PRIVATE_KEY_FILE or GITHUB_APP_PRIVATE_KEY, not both"
-            ),
+            (Some(_), Some(_)) => {
+                bail!("set either GITHUB_APP_PRIVATE_KEY_FILE or GITHUB_APP_PRIVATE_KEY, not both")
+            }
             (Some(path), None) => {
                 let pem = std::fs::read(path).map_err(|e| {
                     anyhow::anyhow!(
@@ -150,7 +150,10 @@ impl Options {
                         path.display()
                     )
                 })?;
-                (SecretString::from(String::from_utf8_lossy(&pem).into_owned()), path.display().to_string())
+                (
+                    SecretString::from(String::from_utf8_lossy(&pem).into_owned()),
+                    path.display().to_string(),
+                )
             }
             (None, Some(pem)) => (pem.clone(), "GITHUB_APP_PRIVATE_KEY".to_owned()),
             (None, None) => unreachable!("checked above"),
@@ -219,7 +222,10 @@ mod tests {
     fn missing_token_names_the_variable() {
         let o = parse(&[]);
         let err = o.auth().unwrap_err().to_string();
-        assert!(err.contains("GITHUB_TOKEN") && err.contains("GITHUB_APP_ID"), "{err}");
+        assert!(
+            err.contains("GITHUB_TOKEN") && err.contains("GITHUB_APP_ID"),
+            "{err}"
+        );
         let o = parse(&["--token", "x", "--write-repos", "acme/api,acme/*"]);
         assert!(matches!(o.auth().unwrap(), Auth::Token(_)));
         assert_eq!(o.write_repos, ["acme/api", "acme/*"]);

@@ -311,7 +311,10 @@ mod tests {
     fn classic_scopes() {
         let tools = specs(&["get_issue", "create_issue", "dispatch_workflow"]);
         let scopes = |s: &str| parse_scopes(s);
-        assert_eq!(classic_gaps(&scopes("repo"), &tools), ClassicGaps::default());
+        assert_eq!(
+            classic_gaps(&scopes("repo"), &tools),
+            ClassicGaps::default()
+        );
         let gaps = classic_gaps(&scopes("public_repo"), &tools);
         assert!(gaps.cannot.is_empty());
         assert_eq!(gaps.public_only.len(), 3);

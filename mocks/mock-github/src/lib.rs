@@ -97,7 +97,8 @@ pub const DEFAULT_SEARCH_PER_MINUTE: u32 = 30;
 /// GitHub's documented content-creation pace.
 pub const DEFAULT_SECONDARY_PER_MINUTE: u32 = 80;
 /// How long GitHub's installation tokens live.
-pub const DEFAULT_INSTALLATION_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+pub const DEFAULT_INSTALLATION_TOKEN_TTL: std::time::Duration =
+    std::time::Duration::from_secs(3600);
 
 /// How the mock behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]

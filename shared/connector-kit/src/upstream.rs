@@ -137,16 +137,16 @@ impl UpstreamError {
             // The retry layer gave up; whether the last attempt left is
             // unknown here, so assume it may have (the safe answer for writes).
             // (Its message is not repeated: it may quote a URL, and URLs can be secrets.)
-            reqwest_middleware::Error::Middleware(e) => match e
-                .downcast_ref::<connector_retry::RetryExhausted>()
-            {
-                Some(r) => (true, format!("gave up after {} attempts", r.attempts)),
-                None => match e.downcast_ref::<connector_ratelimit::RateLimited>() {
-                    // Held back by our own limiter: the request never left.
-                    Some(r) => (false, rate_limited_detail(r)),
-                    None => (true, "the request failed".to_owned()),
-                },
-            },
+            reqwest_middleware::Error::Middleware(e) => {
+                match e.downcast_ref::<connector_retry::RetryExhausted>() {
+                    Some(r) => (true, format!("gave up after {} attempts", r.attempts)),
+                    None => match e.downcast_ref::<connector_ratelimit::RateLimited>() {
+                        // Held back by our own limiter: the request never left.
+                        Some(r) => (false, rate_limited_detail(r)),
+                        None => (true, "the request failed".to_owned()),
+                    },
+                }
+            }
         };
         UpstreamError::Transport {
             service,
@@ -404,7 +404,10 @@ mod tests {
             last_error: "reset".into(),
         }));
         let e = UpstreamError::from_error_chain("GitHub", &gave_up);
-        assert!(!e.nothing_written() && e.to_string().contains("3 attempts"), "{e}");
+        assert!(
+            !e.nothing_written() && e.to_string().contains("3 attempts"),
+            "{e}"
+        );
 
         let other = Wrapper(Box::new(std::io::Error::other("x")));
         assert!(!UpstreamError::from_error_chain("GitHub", &other).nothing_written());

@@ -197,12 +197,8 @@ mod tests {
         status: u16,
         headers: &'static [(&'static str, &'static str)],
     ) -> (
-        impl Service<
-            Request<()>,
-            Response = Response<()>,
-            Error = std::io::Error,
-            Future: Send,
-        > + Clone
+        impl Service<Request<()>, Response = Response<()>, Error = std::io::Error, Future: Send>
+        + Clone
         + Send
         + 'static,
         Arc<AtomicU32>,
@@ -315,6 +311,9 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(calls.load(Ordering::SeqCst), 1);
-        assert!(error.to_string().contains("retry in a little while"), "{error}");
+        assert!(
+            error.to_string().contains("retry in a little while"),
+            "{error}"
+        );
     }
 }

@@ -145,7 +145,10 @@ async fn doctor_reports_the_apps_permissions() {
             && text.contains("serve all"),
         "{text}"
     );
-    assert!(!text.contains("ghs_"), "doctor never prints a token: {text}");
+    assert!(
+        !text.contains("ghs_"),
+        "doctor never prints a token: {text}"
+    );
 }
 
 #[tokio::test]
@@ -206,7 +209,8 @@ async fn credential_configuration_errors_are_clear() {
     ];
     let (ok, text) = run(&["tools"], &partial).await;
     assert!(
-        !ok && text.contains("GITHUB_APP_PRIVATE_KEY_FILE") && text.contains("GITHUB_APP_INSTALLATION_ID"),
+        !ok && text.contains("GITHUB_APP_PRIVATE_KEY_FILE")
+            && text.contains("GITHUB_APP_INSTALLATION_ID"),
         "{text}"
     );
 
