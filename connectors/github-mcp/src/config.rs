@@ -10,6 +10,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use anyhow::bail;
+use connector_kit::UpstreamCredential;
 use octocrab::EncodingKey;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
@@ -122,6 +123,17 @@ impl Options {
         }
     }
 
+    /// The token as an upstream credential. A GitHub App has none: its
+    /// installation tokens are minted at run time (see [`Options::auth`]).
+    pub fn credential(&self) -> anyhow::Result<UpstreamCredential> {
+        match self.auth()? {
+            Auth::Token(token) => Ok(UpstreamCredential::Bearer(token)),
+            Auth::App(_) => bail!(
+                "a GitHub App has no static credential: its installation tokens are minted at run time"
+            ),
+        }
+    }
+
     fn app(&self) -> anyhow::Result<AppCredentials> {
         let mut missing = Vec::new();
         if self.app_id.is_none() {
@@ -228,6 +240,7 @@ mod tests {
         );
         let o = parse(&["--token", "x", "--write-repos", "acme/api,acme/*"]);
         assert!(matches!(o.auth().unwrap(), Auth::Token(_)));
+        assert_eq!(o.credential().unwrap().kind(), "bearer");
         assert_eq!(o.write_repos, ["acme/api", "acme/*"]);
     }
 
