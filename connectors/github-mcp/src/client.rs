@@ -685,6 +685,17 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn every_attempt_gets_the_whole_body() {
+        let original = Request::new(OctoBody::from(r#"{"body":"hi"}"#.to_owned()));
+        for _ in 0..2 {
+            // What the retry layer does per attempt: clone the request, send the clone.
+            let attempt = replayable(original.clone());
+            let bytes = attempt.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(&bytes[..], br#"{"body":"hi"}"#);
+        }
+    }
+
     #[test]
     fn empty_answers_are_null() {
         assert_eq!(decode::<Value>(b"").unwrap(), Value::Null);

@@ -12,21 +12,28 @@ use serde_json::json;
 /// The App's test-only private key (`tests/it/app-key.pem`, generated for these tests).
 const KEY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/app-key.pem");
 const INSTALLATION: &str = "42";
-const MINT: &str = "POST /app/installations/42/access_tokens";
+/// The token exchange (after the GHES `/api/v3` prefix, if any).
+const MINT: &str = "/app/installations/42/access_tokens";
 
 struct Mock {
     served: Served,
     kit: MockKit,
+    /// `""` for github.com, `"/api/v3"` for GHES.
+    prefix: &'static str,
 }
 
 async fn mock(options: Options) -> Mock {
     let (served, kit, _) = mock_github::spawn_with_handles(options).await.unwrap();
-    Mock { served, kit }
+    Mock {
+        served,
+        kit,
+        prefix: "",
+    }
 }
 
 impl Mock {
     fn api(&self) -> String {
-        self.served.url().trim_end_matches('/').to_owned()
+        format!("{}{}", self.served.url().trim_end_matches('/'), self.prefix)
     }
 
     /// The environment of an operator running the connector as the App.
@@ -51,7 +58,7 @@ impl Mock {
         self.kit
             .requests()
             .iter()
-            .filter(|r| format!("{} {}", r.method, r.path) == MINT)
+            .filter(|r| r.method == "POST" && r.path == format!("{}{MINT}", self.prefix))
             .count()
     }
 
@@ -115,11 +122,13 @@ async fn a_token_near_expiry_is_renewed_before_use() {
     // Tokens that live less than the renewal margin are "near expiry" at once.
     let ttl = Duration::from_secs(120);
     assert!(ttl < github_mcp::client::REFRESH_MARGIN);
-    let m = mock(Options {
+    let mut m = mock(Options {
         installation_token_ttl: ttl,
         ..Options::default()
     })
     .await;
+    // On GitHub Enterprise Server the exchange lives under `/api/v3` too.
+    m.prefix = "/api/v3";
     let client = m.stdio(&m.app_env()).await;
     for _ in 0..2 {
         let r = client

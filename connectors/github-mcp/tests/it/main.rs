@@ -3,6 +3,7 @@
 
 mod auth;
 mod flows;
+mod limits;
 mod tools;
 mod writes;
 
