@@ -239,3 +239,46 @@ async fn credential_configuration_errors_are_clear() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_refused_token_exchange_names_the_installation() {
+    let m = mock(Options::default()).await;
+    // GitHub answers 404 when the App is not installed there.
+    m.kit.push_fault(mock_kit::Fault {
+        method: Some("POST".into()),
+        path_prefix: Some(MINT.into()),
+        times: 1,
+        action: mock_kit::FaultAction::Status {
+            status: 404,
+            retry_after: None,
+            headers: Default::default(),
+            body: Some(json!({"message": "Not Found"})),
+        },
+        delay_ms: 0,
+    });
+    let client = m.stdio(&m.app_env()).await;
+    let r = client
+        .call("get_repository", json!({"owner": "acme", "repo": "api"}))
+        .await
+        .unwrap();
+    assert!(r.is_error, "{}", r.text);
+    assert!(
+        r.text.contains("404")
+            && r.text.contains("installation 42")
+            && r.text.contains("GITHUB_APP_INSTALLATION_ID"),
+        "{}",
+        r.text
+    );
+    // Nothing but the exchange was tried; the next call mints again and reads.
+    assert!(
+        m.kit.requests().iter().all(|r| r.path == MINT),
+        "{:?}",
+        m.kit.requests()
+    );
+    let r = client
+        .call("get_repository", json!({"owner": "acme", "repo": "api"}))
+        .await
+        .unwrap();
+    assert!(!r.is_error, "{}", r.text);
+    assert_eq!(m.mints(), 2);
+}
