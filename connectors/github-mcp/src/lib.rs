@@ -8,8 +8,9 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`config`] | the connector's options: API URL, token, write scope, lockdown |
-//! | [`client`] | the upstream calls over the kit's reqwest client; `Link` paging; errors |
+//! | [`config`] | the connector's options: API URL, token or GitHub App, write scope, lockdown |
+//! | [`client`] | the upstream calls over octocrab with the kit's retry and rate-limit layers; `Link` paging; errors |
+//! | [`permissions`] | what each tool needs from the credential; `doctor`'s permission report |
 //! | [`tools`] | the tools, one file per toolset, their specs, and lockdown ([`tools::lockdown`]) |
 //!
 //! Everything else — transports, auth, retry, rate limits, confirmation,
@@ -17,15 +18,18 @@
 
 pub mod client;
 pub mod config;
+pub mod permissions;
 pub mod tools;
 
 use connector_kit::confirm::WriteScope;
 use connector_kit::{Check, Connector, Kit, ToolSpec};
 use rmcp::handler::server::router::tool::ToolRouter;
+use secrecy::ExposeSecret;
 use serde_json::Value;
 
-use crate::client::{Class, GitHubClient};
+use crate::client::{Class, Credential, GitHubClient};
 use crate::config::Options;
+use crate::permissions::{ClassicGaps, TokenKind};
 
 /// The GitHub connector.
 #[derive(Debug)]
@@ -90,15 +94,12 @@ impl Connector for GitHub {
             "api",
             format!("{} (web {})", self.options.api_url, self.client.web()),
         )];
-        match self.client.get::<Value>("/user", &[], Class::Read).await {
-            Ok(me) => checks.push(Check::pass(
-                "credential",
-                format!(
-                    "authenticated as {}",
-                    me.get("login").and_then(Value::as_str).unwrap_or("?")
-                ),
-            )),
-            Err(e) => checks.push(Check::fail("credential", e.to_string())),
+        match self.client.credential() {
+            Credential::Token => self.doctor_token(&mut checks).await,
+            Credential::App {
+                app_id,
+                installation_id,
+            } => self.doctor_app(&mut checks, app_id, installation_id).await,
         }
         checks.push(Check::pass(
             "write scope",
@@ -109,5 +110,158 @@ impl Connector for GitHub {
             },
         ));
         checks
+    }
+}
+
+impl GitHub {
+    /// A token: who it is, its type and scopes (`x-oauth-scopes`), and which
+    /// enabled tools those scopes cannot serve.
+    async fn doctor_token(&self, checks: &mut Vec<Check>) {
+        let (me, headers) = match self
+            .client
+            .get_with_headers::<Value>("/user", &[], Class::Read)
+            .await
+        {
+            Ok(answer) => answer,
+            Err(e) => {
+                checks.push(Check::fail("credential", e.to_string()));
+                return;
+            }
+        };
+        checks.push(Check::pass(
+            "credential",
+            format!(
+                "authenticated as {}",
+                me.get("login").and_then(Value::as_str).unwrap_or("?")
+            ),
+        ));
+        let kind = self
+            .options
+            .token
+            .as_ref()
+            .map_or(TokenKind::Unknown, |t| TokenKind::of(t.expose_secret()));
+        let scopes = headers
+            .get("x-oauth-scopes")
+            .and_then(|v| v.to_str().ok())
+            .map(permissions::parse_scopes);
+        let tools = &self.kit.enabled_tools;
+        match scopes {
+            Some(scopes) if kind != TokenKind::FineGrained => {
+                let listed = if scopes.is_empty() {
+                    "none".to_owned()
+                } else {
+                    scopes.join(", ")
+                };
+                checks.push(Check::pass(
+                    "token",
+                    format!("{}; scopes: {listed}", kind.describe()),
+                ));
+                checks.push(classic_check(
+                    &permissions::classic_gaps(&scopes, tools),
+                    tools.len(),
+                ));
+            }
+            _ => {
+                checks.push(Check::pass("token", kind.describe()));
+                checks.push(Check::pass(
+                    "tool permissions",
+                    format!(
+                        "GitHub does not report a fine-grained token's permissions: check them under Settings → Developer settings → Personal access tokens → Fine-grained tokens (the token also needs access to the repositories). The enabled tools need: {}",
+                        permissions::needed_permissions(tools).join("; ")
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// A GitHub App: mint an installation token, report its permissions and
+    /// which enabled tools they cannot serve.
+    async fn doctor_app(&self, checks: &mut Vec<Check>, app_id: u64, installation_id: u64) {
+        let answer = match self.client.mint_report().await {
+            Some(Ok(answer)) => answer,
+            Some(Err(e)) => {
+                checks.push(Check::fail("credential", e.to_string()));
+                return;
+            }
+            None => return,
+        };
+        let field = |k: &str| answer.get(k).and_then(Value::as_str).unwrap_or("?");
+        checks.push(Check::pass(
+            "credential",
+            format!(
+                "GitHub App {app_id}, installation {installation_id}: minted an installation token (expires {}, repositories: {})",
+                field("expires_at"),
+                field("repository_selection")
+            ),
+        ));
+        let empty = serde_json::Map::new();
+        let granted = answer
+            .get("permissions")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        let listed: Vec<String> = granted
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or("?")))
+            .collect();
+        checks.push(Check::pass(
+            "token",
+            format!(
+                "GitHub App installation token; permissions: {}",
+                listed.join(", ")
+            ),
+        ));
+        let tools = &self.kit.enabled_tools;
+        let gaps = permissions::app_gaps(granted, tools);
+        checks.push(if gaps.is_empty() {
+            Check::pass(
+                "tool permissions",
+                format!(
+                    "the installation's permissions serve all {} enabled tools",
+                    tools.len()
+                ),
+            )
+        } else {
+            let lacking: Vec<String> = gaps
+                .iter()
+                .map(|(tool, missing)| format!("{tool} (needs {missing})"))
+                .collect();
+            Check::fail(
+                "tool permissions",
+                format!(
+                    "the App's permissions cannot serve: {}. Grant them in the App's settings and accept them on the installation, or disable those tools (--exclude-tools, --read-only).",
+                    lacking.join(", ")
+                ),
+            )
+        });
+    }
+}
+
+/// The classic-scope verdict: fails when enabled tools cannot work at all.
+fn classic_check(gaps: &ClassicGaps, enabled: usize) -> Check {
+    if !gaps.cannot.is_empty() {
+        let mut detail = format!(
+            "the token's scopes cannot serve: {} (writes need the `repo` scope, or `public_repo` for public repositories). Add the scope or disable those tools (--read-only, --exclude-tools).",
+            gaps.cannot.join(", ")
+        );
+        if !gaps.public_only.is_empty() {
+            detail.push_str(&format!(
+                " Without `repo`, these read public repositories only: {}.",
+                gaps.public_only.join(", ")
+            ));
+        }
+        Check::fail("tool permissions", detail)
+    } else if !gaps.public_only.is_empty() {
+        Check::pass(
+            "tool permissions",
+            format!(
+                "with `public_repo` but not `repo`, these work on public repositories only: {}",
+                gaps.public_only.join(", ")
+            ),
+        )
+    } else {
+        Check::pass(
+            "tool permissions",
+            format!("the token's scopes serve all {enabled} enabled tools"),
+        )
     }
 }

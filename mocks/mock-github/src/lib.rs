@@ -8,7 +8,8 @@
 //!   token ([`Options::token`], default [`DEFAULT_TOKEN`]) acts as [`Options::login`];
 //!   [`Options::user_tokens`] adds more. `POST /app/installations/{id}/access_tokens` with
 //!   any well-formed JWT as bearer mints an installation token (`{token, expires_at}`,
-//!   valid one hour) acting as `acme-bot[bot]` with write access. Anything else:
+//!   valid one hour like GitHub's, or [`Options::installation_token_ttl`]) acting as
+//!   `acme-bot[bot]` with write access; an expired one answers 401. Anything else:
 //!   `401 {"message": "Bad credentials", "documentation_url": ...}`. PAT answers carry
 //!   `X-OAuth-Scopes` ([`Options::scopes`]).
 //! * **Rate limits**: every API answer carries `x-ratelimit-limit/remaining/used/reset/
@@ -95,6 +96,9 @@ pub const DEFAULT_RATE_LIMIT_PER_HOUR: u32 = 5_000;
 pub const DEFAULT_SEARCH_PER_MINUTE: u32 = 30;
 /// GitHub's documented content-creation pace.
 pub const DEFAULT_SECONDARY_PER_MINUTE: u32 = 80;
+/// How long GitHub's installation tokens live.
+pub const DEFAULT_INSTALLATION_TOKEN_TTL: std::time::Duration =
+    std::time::Duration::from_secs(3600);
 
 /// How the mock behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +121,9 @@ pub struct Options {
     pub max_diff_files: usize,
     /// Largest diff (in lines) the diff media type serves; 0: no limit.
     pub max_diff_lines: usize,
+    /// How long a minted installation token is valid (GitHub: one hour). Shorter lifetimes
+    /// let tests see a client renew its token.
+    pub installation_token_ttl: std::time::Duration,
 }
 
 impl Default for Options {
@@ -131,6 +138,7 @@ impl Default for Options {
             secondary_per_minute: DEFAULT_SECONDARY_PER_MINUTE,
             max_diff_files: 300,
             max_diff_lines: 20_000,
+            installation_token_ttl: DEFAULT_INSTALLATION_TOKEN_TTL,
         }
     }
 }

@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 
 use clap::Parser;
 use mock_github::{
-    DEFAULT_LOGIN, DEFAULT_RATE_LIMIT_PER_HOUR, DEFAULT_SCOPES, DEFAULT_SEARCH_PER_MINUTE,
-    DEFAULT_SECONDARY_PER_MINUTE, DEFAULT_TOKEN, Options,
+    DEFAULT_INSTALLATION_TOKEN_TTL, DEFAULT_LOGIN, DEFAULT_RATE_LIMIT_PER_HOUR, DEFAULT_SCOPES,
+    DEFAULT_SEARCH_PER_MINUTE, DEFAULT_SECONDARY_PER_MINUTE, DEFAULT_TOKEN, Options,
 };
 
 /// Mock of the GitHub REST API (and GHES under /api/v3), with fault injection.
@@ -36,6 +36,9 @@ struct Args {
     /// Content-creating requests per token per minute before the secondary limit (0: off).
     #[arg(long, env = "MOCK_GITHUB_SECONDARY_PER_MINUTE", default_value_t = DEFAULT_SECONDARY_PER_MINUTE)]
     secondary_per_minute: u32,
+    /// Seconds a minted GitHub App installation token stays valid (GitHub: 3600).
+    #[arg(long, env = "MOCK_GITHUB_INSTALLATION_TOKEN_TTL_SECS", default_value_t = DEFAULT_INSTALLATION_TOKEN_TTL.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    installation_token_ttl_secs: u64,
 }
 
 #[tokio::main]
@@ -49,6 +52,7 @@ async fn main() -> anyhow::Result<()> {
         rate_limit_per_hour: args.rate_limit,
         search_per_minute: args.search_per_minute,
         secondary_per_minute: args.secondary_per_minute,
+        installation_token_ttl: std::time::Duration::from_secs(args.installation_token_ttl_secs),
         ..Options::default()
     });
     mock_kit::print_url_and_serve(app, args.listen).await?;

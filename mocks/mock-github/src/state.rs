@@ -441,7 +441,7 @@ impl MockGitHub {
         })
     }
 
-    /// Mints an installation token valid for one hour.
+    /// Mints an installation token valid for [`Options::installation_token_ttl`] (an hour).
     pub(crate) fn mint_installation_token(&self, installation: u64) -> (String, DateTime<Utc>) {
         let mut access = self.inner.access.lock();
         access.minted += 1;
@@ -450,7 +450,9 @@ impl MockGitHub {
             access.minted,
             &crate::model::sha_of(&format!("{installation}:{}", access.minted))[..20]
         );
-        let expires = Utc::now() + Duration::hours(1);
+        let ttl = Duration::from_std(self.inner.options.installation_token_ttl)
+            .unwrap_or(Duration::hours(1));
+        let expires = Utc::now() + ttl;
         access.installation_tokens.insert(token.clone(), expires);
         (token, expires)
     }

@@ -201,6 +201,28 @@ async fn credentials_scopes_and_installation_tokens() {
 }
 
 #[tokio::test]
+async fn installation_token_lifetime_is_configurable() {
+    let gh = start(Options {
+        installation_token_ttl: std::time::Duration::from_secs(120),
+        ..Options::default()
+    })
+    .await;
+    let minted = gh
+        .send_as(
+            &jwt(),
+            Method::POST,
+            "/app/installations/42/access_tokens",
+            json!({}),
+        )
+        .await;
+    assert_eq!(minted.status, StatusCode::CREATED);
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(minted.body["expires_at"].as_str().unwrap()).unwrap();
+    let left = expires.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    assert!(left > chrono::Duration::seconds(60) && left <= chrono::Duration::seconds(120));
+}
+
+#[tokio::test]
 async fn repository_contents_and_commits() {
     let gh = start(with_user_tokens()).await;
     let repo = gh.get("/repos/acme/api").await;

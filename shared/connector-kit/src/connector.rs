@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use connector_auth::upstream::{UpstreamAuth, UpstreamCredential};
 use connector_confirm::{AuditSink, Guard, WriteScope};
-use connector_ratelimit::{RateLimitMiddleware, UpstreamLimiter};
-use connector_retry::{RetryMiddleware, RetryPolicy};
+use connector_ratelimit::{RateLimitMiddleware, UpstreamLimiter, is_rate_limited_error};
+use connector_retry::{RetryLayer, RetryMiddleware, RetryPolicy};
 use rmcp::handler::server::router::tool::ToolRouter;
 
 use crate::policy::ToolSpec;
@@ -94,6 +94,24 @@ pub struct Kit {
     pub retry: RetryPolicy,
     /// Audit sink.
     pub audit: Arc<dyn AuditSink>,
+    /// The tools the policy enabled (toolsets, `--tools`, `--exclude-tools`, `--read-only`,
+    /// `--max-tier`), sorted by name: what `doctor` checks the credential against.
+    pub enabled_tools: Arc<[ToolSpec]>,
+}
+
+/// What a client with its own tower service stack (octocrab) takes from the kit, so it gets
+/// the same timeouts, TLS, user agent, retry policy and rate limits as a
+/// [`Kit::upstream_client`].
+#[derive(Debug, Clone)]
+pub struct TowerParts {
+    /// The plain reqwest client ([`base_http_client`]) to use as the leaf service.
+    pub http: reqwest::Client,
+    /// The kit's retry policy as a tower layer; it passes the rate limiter's
+    /// [`RateLimited`](connector_ratelimit::RateLimited) refusals through unretried.
+    pub retry: RetryLayer,
+    /// The kit's limiter: wrap it in a [`connector_ratelimit::RateLimitLayer`] *inside* the
+    /// retry layer, so every attempt is counted and observed.
+    pub limiter: UpstreamLimiter,
 }
 
 impl Kit {
@@ -109,6 +127,17 @@ impl Kit {
             .with(RateLimitMiddleware::new(self.limiter.clone()))
             .with(UpstreamAuth::new(credential, base))
             .build()
+    }
+
+    /// The parts of [`Kit::upstream_client`] for a client that builds its own tower stack
+    /// (octocrab): the base reqwest client, the retry layer and the limiter. Credentials are
+    /// the client's own business there.
+    pub fn tower_parts(&self) -> TowerParts {
+        TowerParts {
+            http: base_http_client(),
+            retry: RetryLayer::new(self.retry.clone()).with_pass_through(is_rate_limited_error),
+            limiter: self.limiter.clone(),
+        }
     }
 }
 

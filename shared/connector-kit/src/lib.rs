@@ -34,7 +34,7 @@ pub mod text;
 pub mod tools;
 pub mod upstream;
 
-pub use connector::{Check, Connector, Kit};
+pub use connector::{Check, Connector, Kit, TowerParts};
 pub use connector_auth::upstream::UpstreamCredential;
 pub use connector_ratelimit::Scope;
 pub use policy::ToolSpec;
@@ -44,3 +44,7 @@ pub use upstream::UpstreamError;
 
 /// Re-exports connectors need, so their `Cargo.toml` stays short.
 pub use connector_confirm as confirm;
+/// The rate-limit crate (its tower layer, scopes, content pacing).
+pub use connector_ratelimit as ratelimit;
+/// The retry crate (its tower layer, reports).
+pub use connector_retry as retry;

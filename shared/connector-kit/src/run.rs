@@ -215,6 +215,7 @@ pub async fn build<C: Connector>(
         limiter: UpstreamLimiter::new(default_quota()),
         retry: RetryPolicy::default(),
         audit,
+        enabled_tools: selection.enabled.clone().into(),
     };
     let connector = C::connect(options, kit).await?;
     let metrics = Arc::new(Metrics::default());

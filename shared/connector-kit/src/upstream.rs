@@ -63,20 +63,63 @@ impl UpstreamError {
         resp: reqwest::Response,
     ) -> (Self, String) {
         let status = resp.status().as_u16();
-        let retry_after = resp
-            .extensions()
-            .get::<RetryReport>()
-            .and_then(|r| r.retry_after)
-            .or_else(|| connector_retry::server_wait(resp.headers(), std::time::SystemTime::now()));
+        let headers = resp.headers().clone();
+        let report = resp.extensions().get::<RetryReport>().cloned();
         let body = resp.text().await.unwrap_or_default();
-        let err = UpstreamError::Status {
+        let err = Self::from_status(service, status, &headers, report.as_ref(), &body);
+        (err, body)
+    }
+
+    /// An error answer already read: status, headers, the retry layer's report (its
+    /// `retry_after` wins over the headers') and the body. For clients that are not
+    /// `reqwest_middleware` (octocrab over tower).
+    pub fn from_status(
+        service: &'static str,
+        status: u16,
+        headers: &http::HeaderMap,
+        report: Option<&RetryReport>,
+        body: &str,
+    ) -> Self {
+        let retry_after = report
+            .and_then(|r| r.retry_after)
+            .or_else(|| connector_retry::server_wait(headers, std::time::SystemTime::now()));
+        UpstreamError::Status {
             service,
             status,
-            message: extract_message(&body),
+            message: extract_message(body),
             retry_after,
             hint: None,
+        }
+    }
+
+    /// Classifies a transport failure from a tower stack by walking the error's source chain:
+    /// the retry layer giving up, the rate limiter holding the request back (never sent), or a
+    /// reqwest error (connect: never sent). Anything else may have been sent.
+    pub fn from_error_chain(
+        service: &'static str,
+        error: &(dyn std::error::Error + 'static),
+    ) -> Self {
+        let mut current = Some(error);
+        let (sent, detail) = loop {
+            let Some(error) = current else {
+                break (true, "the request failed".to_owned());
+            };
+            if let Some(r) = error.downcast_ref::<connector_retry::RetryExhausted>() {
+                break (true, format!("gave up after {} attempts", r.attempts));
+            }
+            if let Some(r) = error.downcast_ref::<connector_ratelimit::RateLimited>() {
+                break (false, rate_limited_detail(r));
+            }
+            if let Some(e) = error.downcast_ref::<reqwest::Error>() {
+                break reqwest_detail(e);
+            }
+            current = error.source();
         };
-        (err, body)
+        UpstreamError::Transport {
+            service,
+            sent,
+            detail,
+        }
     }
 
     /// Replaces the upstream message (when a connector reads a richer one).
@@ -90,37 +133,20 @@ impl UpstreamError {
     /// Classifies a transport error from the middleware stack.
     pub fn from_transport(service: &'static str, err: &reqwest_middleware::Error) -> Self {
         let (sent, detail) = match err {
-            reqwest_middleware::Error::Reqwest(e) => {
-                let what = if e.is_connect() {
-                    "could not connect"
-                } else if e.is_timeout() {
-                    "timed out"
-                } else {
-                    "the connection failed"
-                };
-                (!e.is_connect() && !e.is_builder(), what.to_owned())
-            }
+            reqwest_middleware::Error::Reqwest(e) => reqwest_detail(e),
             // The retry layer gave up; whether the last attempt left is
             // unknown here, so assume it may have (the safe answer for writes).
             // (Its message is not repeated: it may quote a URL, and URLs can be secrets.)
-            reqwest_middleware::Error::Middleware(e) => match e
-                .downcast_ref::<connector_retry::RetryExhausted>()
-            {
-                Some(r) => (true, format!("gave up after {} attempts", r.attempts)),
-                None => match e.downcast_ref::<connector_ratelimit::RateLimited>() {
-                    // Held back by our own limiter: the request never left.
-                    Some(r) => (
-                        false,
-                        match r.retry_after {
-                            Some(d) => {
-                                format!("rate limit paused; retry after {} s", d.as_secs().max(1))
-                            }
-                            None => "rate limit paused".to_owned(),
-                        },
-                    ),
-                    None => (true, "the request failed".to_owned()),
-                },
-            },
+            reqwest_middleware::Error::Middleware(e) => {
+                match e.downcast_ref::<connector_retry::RetryExhausted>() {
+                    Some(r) => (true, format!("gave up after {} attempts", r.attempts)),
+                    None => match e.downcast_ref::<connector_ratelimit::RateLimited>() {
+                        // Held back by our own limiter: the request never left.
+                        Some(r) => (false, rate_limited_detail(r)),
+                        None => (true, "the request failed".to_owned()),
+                    },
+                }
+            }
         };
         UpstreamError::Transport {
             service,
@@ -173,6 +199,25 @@ impl WriteFailure for UpstreamError {
             UpstreamError::Transport { sent, .. } => !sent,
             UpstreamError::Decode { .. } => false,
         }
+    }
+}
+
+/// Whether a reqwest failure may have reached the upstream, and what happened.
+fn reqwest_detail(e: &reqwest::Error) -> (bool, String) {
+    let what = if e.is_connect() {
+        "could not connect"
+    } else if e.is_timeout() {
+        "timed out"
+    } else {
+        "the connection failed"
+    };
+    (!e.is_connect() && !e.is_builder(), what.to_owned())
+}
+
+fn rate_limited_detail(r: &connector_ratelimit::RateLimited) -> String {
+    match r.retry_after {
+        Some(d) => format!("rate limit paused; retry after {} s", d.as_secs().max(1)),
+        None => "rate limit paused".to_owned(),
     }
 }
 
@@ -337,6 +382,35 @@ mod tests {
         );
         assert_eq!(extract_message("<html>oops</html>"), "");
         assert_eq!(extract_message("plain"), "plain");
+    }
+
+    #[test]
+    fn error_chains_are_classified() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("service error")]
+        struct Wrapper(#[source] Box<dyn std::error::Error + Send + Sync>);
+
+        let held = Wrapper(Box::new(connector_ratelimit::RateLimited {
+            scope: "github:x:write".into(),
+            retry_after: Some(Duration::from_secs(7)),
+        }));
+        let e = UpstreamError::from_error_chain("GitHub", &held);
+        assert!(e.nothing_written(), "{e}");
+        assert!(e.to_string().contains("retry after 7 s"), "{e}");
+
+        let gave_up = Wrapper(Box::new(connector_retry::RetryExhausted {
+            attempts: 3,
+            retry_after: None,
+            last_error: "reset".into(),
+        }));
+        let e = UpstreamError::from_error_chain("GitHub", &gave_up);
+        assert!(
+            !e.nothing_written() && e.to_string().contains("3 attempts"),
+            "{e}"
+        );
+
+        let other = Wrapper(Box::new(std::io::Error::other("x")));
+        assert!(!UpstreamError::from_error_chain("GitHub", &other).nothing_written());
     }
 
     #[test]

@@ -40,9 +40,14 @@
 //! ```
 
 mod inbound;
+mod layer;
 mod middleware;
 mod upstream;
 
 pub use inbound::{InboundLimiter, InboundRateLimit, KeyFn, inbound_middleware, too_many_requests};
+pub use layer::{BoxError, RateLimitLayer, RateLimitService, ScopeFn, is_rate_limited_error};
 pub use middleware::{DEFAULT_MAX_WAIT, RateLimitMiddleware, RateLimited};
-pub use upstream::{DEFAULT_PAUSE, DEFAULT_SCOPE, Scope, UpstreamLimiter};
+pub use upstream::{
+    CONTENT_CREATION_INTERVAL, CONTENT_CREATION_PER_MINUTE, DEFAULT_PAUSE, DEFAULT_SCOPE, Scope,
+    UpstreamLimiter, content_creation_quota,
+};

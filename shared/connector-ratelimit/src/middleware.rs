@@ -102,8 +102,13 @@ impl Middleware for RateLimitMiddleware {
 }
 
 fn rate_limited(scope: String, retry_after: Option<Duration>) -> reqwest_middleware::Error {
+    reqwest_middleware::Error::Middleware(rate_limited_error(scope, retry_after).into())
+}
+
+/// The [`RateLimited`] error for a request held back, logged once.
+pub(crate) fn rate_limited_error(scope: String, retry_after: Option<Duration>) -> RateLimited {
     tracing::warn!(%scope, retry_after_ms = retry_after.map(millis), "upstream rate limit exhausted");
-    reqwest_middleware::Error::Middleware(RateLimited { scope, retry_after }.into())
+    RateLimited { scope, retry_after }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use connector_retry::{is_rate_limited, quota_exhausted, server_wait};
+use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use http::{HeaderMap, StatusCode};
 use parking_lot::Mutex;
@@ -16,6 +17,21 @@ pub const DEFAULT_SCOPE: &str = "default";
 
 /// How long a scope pauses when the upstream signals a limit without saying for how long.
 pub const DEFAULT_PAUSE: Duration = Duration::from_secs(1);
+
+/// The least time between two content-creating writes: GitHub asks integrations to "wait at
+/// least one second between each POST, PATCH, PUT or DELETE request" and to create no more than
+/// 80 pieces of content a minute. One request a second with no burst satisfies both.
+pub const CONTENT_CREATION_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The most content-creating requests GitHub accepts in a minute before its secondary limit.
+pub const CONTENT_CREATION_PER_MINUTE: u32 = 80;
+
+/// The quota for a content-creating write scope: one request every
+/// [`CONTENT_CREATION_INTERVAL`], no burst (so at most 60 a minute, under
+/// [`CONTENT_CREATION_PER_MINUTE`]).
+pub fn content_creation_quota() -> Quota {
+    Quota::with_period(CONTENT_CREATION_INTERVAL).expect("a one-second period is not zero")
+}
 
 /// Every this many acquisitions, idle buckets and expired pauses are dropped, so scopes that embed
 /// identifiers (one per issue, per hook) do not accumulate.
@@ -102,6 +118,29 @@ impl UpstreamLimiter {
                 acquisitions: AtomicU64::new(0),
             }),
         }
+    }
+
+    /// Paces scopes starting with `scope_prefix` as content-creating writes
+    /// ([`content_creation_quota`]): writes wait for each other instead of tripping the
+    /// upstream's secondary limit. Like [`with_quota`](Self::with_quota), returns a limiter with
+    /// fresh buckets.
+    #[must_use]
+    pub fn with_content_pacing(self, scope_prefix: &str) -> Self {
+        self.with_quota(scope_prefix, content_creation_quota())
+    }
+
+    /// Takes a token for `scope` if one is available now, without waiting; otherwise says how
+    /// long until one would be (the rest of a pause, or the bucket's next token).
+    pub fn try_acquire(&self, scope: &str) -> Result<(), Duration> {
+        if let Some(wait) = self.paused_for(scope) {
+            return Err(wait);
+        }
+        let rule = self.inner.rule_for(scope);
+        rule.buckets
+            .check_key(&scope.to_owned())
+            .map_err(|not_until| not_until.wait_time_from(rule.buckets.clock().now()))?;
+        self.inner.housekeeping();
+        Ok(())
     }
 
     /// The quota that applies to `scope`.
@@ -383,6 +422,44 @@ mod tests {
 
         limiter.acquire("hubspot:search:contacts").await;
         assert!(started.elapsed() >= MS(200), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn content_creation_quota_keeps_to_githubs_guidance() {
+        let quota = content_creation_quota();
+        assert_eq!(quota.burst_size().get(), 1);
+        assert!(quota.replenish_interval() >= CONTENT_CREATION_INTERVAL);
+        // A full bucket plus one token per interval over a minute.
+        let most_per_minute = quota.burst_size().get() - 1
+            + u32::try_from(60_000 / quota.replenish_interval().as_millis()).unwrap();
+        assert!(
+            most_per_minute <= CONTENT_CREATION_PER_MINUTE,
+            "{most_per_minute}"
+        );
+    }
+
+    #[test]
+    fn content_pacing_holds_the_second_write_back_and_only_writes() {
+        let limiter = UpstreamLimiter::new(generous()).with_content_pacing("github:h:write");
+        assert_eq!(limiter.try_acquire("github:h:write"), Ok(()));
+        let wait = limiter.try_acquire("github:h:write").unwrap_err();
+        assert!(
+            !wait.is_zero() && wait <= CONTENT_CREATION_INTERVAL,
+            "{wait:?}"
+        );
+        // Reads and other hosts keep their own, generous buckets.
+        for _ in 0..10 {
+            assert_eq!(limiter.try_acquire("github:h:read"), Ok(()));
+        }
+        assert_eq!(limiter.try_acquire("github:other:write"), Ok(()));
+    }
+
+    #[test]
+    fn try_acquire_reports_a_pause() {
+        let limiter = UpstreamLimiter::new(generous());
+        limiter.pause("s", Duration::from_secs(30));
+        let wait = limiter.try_acquire("s").unwrap_err();
+        assert!(wait > Duration::from_secs(29), "{wait:?}");
     }
 
     #[test]

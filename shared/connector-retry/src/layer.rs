@@ -21,6 +21,11 @@ pub type BoxError = Box<dyn StdError + Send + Sync>;
 /// Tells whether an error (or one of its sources) means the connection was never established.
 pub type ConnectErrorDetector = fn(&(dyn StdError + 'static)) -> bool;
 
+/// Tells whether an error (or one of its sources) is not a transport failure at all but a
+/// deliberate refusal by an inner layer (a rate limiter holding the request back, say): such
+/// errors are returned as they are, never retried.
+pub type PassThroughDetector = fn(&(dyn StdError + 'static)) -> bool;
+
 /// A [`Layer`] that retries `http::Request<B>` (with `B: Clone`) according to a [`RetryPolicy`].
 ///
 /// Same decisions as [`RetryMiddleware`](crate::RetryMiddleware). Tower errors are opaque, so
@@ -28,7 +33,9 @@ pub type ConnectErrorDetector = fn(&(dyn StdError + 'static)) -> bool;
 /// run on every error in the source chain; the default recognises `reqwest` connect errors and
 /// `io::Error`s of kind `ConnectionRefused` / `AddrNotAvailable` (what hyper's connector wraps).
 /// Everything else counts as [`Outcome::Ambiguous`], which only idempotent or keyed requests
-/// survive.
+/// survive. Errors recognised by a [`PassThroughDetector`] (see
+/// [`RetryLayer::with_pass_through`]) are returned at once, unwrapped — the tower counterpart
+/// of the reqwest middleware passing other middlewares' errors through.
 ///
 /// ```
 /// use connector_retry::{RetryLayer, RetryPolicy};
@@ -42,6 +49,7 @@ pub type ConnectErrorDetector = fn(&(dyn StdError + 'static)) -> bool;
 pub struct RetryLayer {
     policy: Arc<RetryPolicy>,
     is_connect_error: ConnectErrorDetector,
+    passes_through: Option<PassThroughDetector>,
 }
 
 impl Default for RetryLayer {
@@ -56,7 +64,16 @@ impl RetryLayer {
         Self {
             policy: Arc::new(policy),
             is_connect_error: default_connect_error_detector,
+            passes_through: None,
         }
+    }
+
+    /// Returns errors recognised by `detector` (anywhere in their source chain) unretried and
+    /// unwrapped, e.g. `connector_ratelimit::RateLimited` from a rate-limit layer inside this one.
+    #[must_use]
+    pub fn with_pass_through(mut self, detector: PassThroughDetector) -> Self {
+        self.passes_through = Some(detector);
+        self
     }
 
     /// Replaces the connect-error detector, e.g. with one that downcasts to your client's error
@@ -76,6 +93,7 @@ impl<S> Layer<S> for RetryLayer {
             inner,
             policy: Arc::clone(&self.policy),
             is_connect_error: self.is_connect_error,
+            passes_through: self.passes_through,
         }
     }
 }
@@ -86,6 +104,7 @@ pub struct RetryService<S> {
     inner: S,
     policy: Arc<RetryPolicy>,
     is_connect_error: ConnectErrorDetector,
+    passes_through: Option<PassThroughDetector>,
 }
 
 impl<S, B, ResB> Service<Request<B>> for RetryService<S>
@@ -110,6 +129,7 @@ where
         let mut inner = std::mem::replace(&mut self.inner, fresh);
         let policy = Arc::clone(&self.policy);
         let is_connect_error = self.is_connect_error;
+        let passes_through = self.passes_through;
 
         Box::pin(async move {
             let method = request.method().clone();
@@ -119,6 +139,11 @@ where
             let mut attempt = 1;
             let mut result = inner.call(request.clone()).await.map_err(Into::into);
             loop {
+                if let (Err(error), Some(detector)) = (&result, passes_through)
+                    && in_chain(error.as_ref(), detector)
+                {
+                    return result;
+                }
                 let outcome = match &result {
                     Ok(response) => Outcome::Response {
                         status: response.status(),
@@ -168,14 +193,26 @@ fn transport_outcome(
     error: &(dyn StdError + Send + Sync + 'static),
     is_connect_error: ConnectErrorDetector,
 ) -> Outcome<'static> {
+    if in_chain(error, is_connect_error) {
+        Outcome::NotSent
+    } else {
+        Outcome::Ambiguous
+    }
+}
+
+/// Whether `detector` recognises `error` or one of its sources.
+fn in_chain(
+    error: &(dyn StdError + Send + Sync + 'static),
+    detector: fn(&(dyn StdError + 'static)) -> bool,
+) -> bool {
     let mut current: Option<&(dyn StdError + 'static)> = Some(error);
     while let Some(error) = current {
-        if is_connect_error(error) {
-            return Outcome::NotSent;
+        if detector(error) {
+            return true;
         }
         current = error.source();
     }
-    Outcome::Ambiguous
+    false
 }
 
 fn finish<ResB>(
@@ -394,6 +431,43 @@ mod tests {
                 gave_up: true
             }
         );
+    }
+
+    #[tokio::test]
+    async fn pass_through_errors_are_neither_retried_nor_wrapped() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("held back")]
+        struct HeldBack;
+
+        let calls = Arc::new(AtomicU32::new(0));
+        let counter = Arc::clone(&calls);
+        let upstream = tower::service_fn(move |_: Request<String>| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { Err::<Response<String>, BoxError>(Box::new(HeldBack)) }
+        });
+        let error = RetryLayer::new(fast_policy())
+            .with_pass_through(|e| e.is::<HeldBack>())
+            .layer(upstream)
+            .oneshot(request(Method::GET, None))
+            .await
+            .unwrap_err();
+        assert!(error.is::<HeldBack>(), "{error}");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+        // Without the detector the same error is an ambiguous failure: a GET is retried.
+        let calls = Arc::new(AtomicU32::new(0));
+        let counter = Arc::clone(&calls);
+        let upstream = tower::service_fn(move |_: Request<String>| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { Err::<Response<String>, BoxError>(Box::new(HeldBack)) }
+        });
+        let error = RetryLayer::new(fast_policy().with_max_attempts(2))
+            .layer(upstream)
+            .oneshot(request(Method::GET, None))
+            .await
+            .unwrap_err();
+        assert!(error.is::<RetryExhausted>(), "{error}");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
     #[test]

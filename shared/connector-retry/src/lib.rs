@@ -51,7 +51,8 @@ mod report;
 mod server_wait;
 
 pub use layer::{
-    BoxError, ConnectErrorDetector, RetryLayer, RetryService, default_connect_error_detector,
+    BoxError, ConnectErrorDetector, PassThroughDetector, RetryLayer, RetryService,
+    default_connect_error_detector,
 };
 pub use middleware::RetryMiddleware;
 pub use policy::{Decision, IdempotencyKey, Outcome, RetryPolicy, is_idempotent};

@@ -2,7 +2,9 @@
 //! against `mock-github` on 127.0.0.1 (as github.com and as GHES `/api/v3`).
 
 mod actions;
+mod auth;
 mod flows;
+mod limits;
 mod lockdown;
 mod pulls;
 mod tools;

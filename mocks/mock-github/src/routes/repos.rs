@@ -46,7 +46,8 @@ pub(super) async fn rate_limit(ctx: Ctx) -> ApiResult {
     }))
 }
 
-/// `POST /app/installations/{id}/access_tokens`: any well-formed JWT gets a one-hour token.
+/// `POST /app/installations/{id}/access_tokens`: any well-formed JWT gets a token (valid an
+/// hour, or `Options::installation_token_ttl`).
 pub(super) async fn installation_token(
     ctx: Ctx,
     Path(installation): Path<String>,
