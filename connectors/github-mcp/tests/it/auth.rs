@@ -189,15 +189,25 @@ async fn doctor_reports_classic_scopes_and_the_tools_they_cannot_serve() {
         .find(|l| l.contains("tool permissions"))
         .unwrap_or_else(|| panic!("no permission line: {text}"));
     assert!(report.starts_with("FAIL"), "{report}");
+    // Every write enabled by default is named; the tier-4 merge is off by default, so it is not.
     let writes: Vec<&str> = github_mcp::tools::SPECS
         .iter()
-        .filter(|s| s.effect != Effect::Read)
+        .filter(|s| !matches!(s.effect, Effect::Read | Effect::Destructive))
         .map(|s| s.name)
         .collect();
     assert!(!writes.is_empty());
     for tool in writes {
         assert!(report.contains(tool), "{tool} not named: {report}");
     }
+    assert!(!report.contains("merge_pull_request"), "{report}");
+    // Enabled by name, the merge is checked too.
+    let (ok, text) = run(&["doctor", "--tools", "merge_pull_request"], &m.token_env()).await;
+    assert!(!ok, "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("tool permissions") && l.contains("merge_pull_request")),
+        "{text}"
+    );
 
     // Read-only: nothing left that the scopes cannot serve.
     let (ok, text) = run(&["doctor", "--read-only"], &m.token_env()).await;
