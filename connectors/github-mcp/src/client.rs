@@ -55,6 +55,8 @@ const SERVICE: &str = "GitHub";
 
 /// GitHub's JSON media type, the default `Accept`.
 const JSON: &str = "application/vnd.github+json";
+/// The search media type that adds `text_matches` (the matched fragments) to each hit.
+pub const TEXT_MATCH: &str = "application/vnd.github.text-match+json";
 
 /// How long before its expiry an installation token is renewed. GitHub's
 /// installation tokens live one hour.
@@ -240,12 +242,28 @@ impl GitHubClient {
         page: u32,
         class: Class,
     ) -> Result<Page<T>, UpstreamError> {
+        self.get_page_as(path, query, per_page, page, class, JSON)
+            .await
+    }
+
+    /// [`get_page`](Self::get_page) asking for another media type, e.g.
+    /// [`TEXT_MATCH`] for the matched fragments of a search.
+    pub async fn get_page_as<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        per_page: u32,
+        page: u32,
+        class: Class,
+        accept: &str,
+    ) -> Result<Page<T>, UpstreamError> {
         let mut q = query.to_vec();
         q.push(("per_page", per_page.to_string()));
         q.push(("page", page.max(1).to_string()));
-        let (items, headers) = self.get_with_headers(path, &q, class).await?;
+        let request = self.request(Method::GET, path, &q, class, accept, None)?;
+        let (headers, bytes) = self.send(request).await?;
         Ok(Page {
-            items,
+            items: decode(&bytes)?,
             next: next_page(&headers),
         })
     }

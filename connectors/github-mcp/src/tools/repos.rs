@@ -235,7 +235,7 @@ pub struct CodeHit {
     pub sha: Option<String>,
     /// Link on GitHub.
     pub url: String,
-    /// Matched fragments, when GitHub sends them (untrusted content).
+    /// The matched lines (GitHub's text matches; untrusted content), at most 500 characters each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fragments: Vec<String>,
 }
@@ -487,12 +487,13 @@ impl GitHub {
         let page = crate::tools::page_cursor(args.cursor.as_deref())?;
         let p = self
             .client
-            .get_page::<Value>(
+            .get_page_as::<Value>(
                 "/search/code",
                 &[("q", args.query.clone())],
                 args.per_page.clamp(1, 100),
                 page,
                 Class::Search,
+                crate::client::TEXT_MATCH,
             )
             .await
             .map_err(|e| e.to_tool_result())?;

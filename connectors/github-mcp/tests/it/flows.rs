@@ -320,6 +320,14 @@ async fn search_code_pages_through_results() {
         assert!(hit["url"].as_str().unwrap().contains("/blob/"), "{hit}");
     }
     assert_eq!(r.structured["next_cursor"], "2");
+    // Each hit carries the matched line (GitHub's text-match media type).
+    for hit in &first {
+        let fragments = hit["fragments"].as_array().unwrap();
+        assert!(
+            fragments.iter().any(|f| f.as_str().unwrap().contains("fn")),
+            "{hit}"
+        );
+    }
     let mut next = args;
     next["cursor"] = json!("2");
     let r = client.call("search_code", next).await.unwrap();

@@ -261,11 +261,12 @@ pub(super) async fn code(ctx: Ctx) -> ApiResult {
         let total = hits.len();
         hits.truncate(MAX_RESULTS);
         let (page, link) = ctx.page(hits);
+        let with_matches = ctx.accept.contains("text-match");
         let items: Vec<Value> = page
             .into_iter()
             .map(|(score, repo, path, text)| {
                 let sha = sha_of(text);
-                json!({
+                let mut item = json!({
                     "name": path.rsplit('/').next().unwrap_or(path),
                     "path": path,
                     "sha": sha,
@@ -276,7 +277,12 @@ pub(super) async fn code(ctx: Ctx) -> ApiResult {
                     "score": 1.0 + score as f64,
                     "file_size": text.len(),
                     "language": repo.language,
-                })
+                });
+                if with_matches {
+                    let object_url = item["url"].clone();
+                    item["text_matches"] = text_matches(text, &terms, &object_url);
+                }
+                item
             })
             .collect();
         Ok(paged(
@@ -286,9 +292,51 @@ pub(super) async fn code(ctx: Ctx) -> ApiResult {
     })
 }
 
+/// GitHub's `text_matches` (text-match media type): for each word, the first line of the file
+/// that contains it as the fragment, with the word's character offsets in that fragment.
+fn text_matches(text: &str, terms: &[Term], object_url: &Value) -> Value {
+    let words = terms.iter().filter_map(|t| match t {
+        Term::Text(word) => Some(word.as_str()),
+        Term::Qualifier(..) => None,
+    });
+    let matches: Vec<Value> = words
+        .filter_map(|word| {
+            text.lines().find_map(|line| {
+                let lower = line.to_lowercase();
+                let at = lower.find(word)?;
+                let start = lower[..at].chars().count();
+                let end = start + word.chars().count();
+                let found: String = line.chars().skip(start).take(end - start).collect();
+                Some(json!({
+                    "object_url": object_url,
+                    "object_type": "FileContent",
+                    "property": "content",
+                    "fragment": line,
+                    "matches": [{"text": found, "indices": [start, end]}],
+                }))
+            })
+        })
+        .collect();
+    Value::Array(matches)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_matches_give_the_line_and_offsets() {
+        let terms = tokenize("Login repo:acme/api");
+        let m = text_matches(
+            "fn main() {}\npub fn login(user: &str) {}\n",
+            &terms,
+            &json!("u"),
+        );
+        assert_eq!(m[0]["fragment"], "pub fn login(user: &str) {}");
+        assert_eq!(m[0]["matches"][0]["indices"], json!([7, 12]));
+        assert_eq!(m[0]["matches"][0]["text"], "login");
+        assert_eq!(text_matches("nothing here", &terms, &json!("u")), json!([]));
+    }
 
     #[test]
     fn queries_tokenize_with_quotes_and_qualifiers() {
