@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use connector_kit::confirm::{Effect, Gate, WriteOutcome, WritePlan};
+use connector_kit::confirm::{Effect, Gate, WriteFailure, WriteOutcome, WritePlan};
 use connector_kit::text::{clip, sanitize};
 use reqwest::Method;
 use rmcp::handler::server::tool::schema_for_output;
@@ -307,6 +307,10 @@ pub struct DispatchOut {
     pub run_id: Option<u64>,
     /// Link to the run (or to the workflow's runs).
     pub url: String,
+    /// True when GitHub's answer was lost and the run was found among the workflow's runs
+    /// instead (it was started once, not twice).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub recovered: bool,
 }
 
 /// Arguments of `rerun_workflow`.
@@ -343,6 +347,9 @@ pub struct RerunOut {
     pub failed_only: bool,
     /// Link to the run.
     pub url: String,
+    /// True when GitHub's answer was lost and the new attempt was found on the run instead.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub recovered: bool,
 }
 
 /// Checks dispatch inputs: at most 25, each a string, number or boolean.
@@ -606,19 +613,44 @@ impl GitHub {
             repo_path(&args.owner, &args.repo),
             wf.id
         );
+        let runs = format!(
+            "{}/actions/workflows/{}/runs",
+            repo_path(&args.owner, &args.repo),
+            wf.id
+        );
         let result = self
             .kit
             .guard
             .execute(confirmed, async |c| {
+                // Run ids only grow: the newest dispatched run before sending lets a lost
+                // answer be resolved by looking for the one run that came after it.
+                let before = self.newest_dispatch(&runs, &args.reference).await;
                 // `204 No Content` (null) unless GitHub returns the run's details.
-                self.client
+                match self
+                    .client
                     .write::<Value>(c, Method::POST, &dispatches, &body)
                     .await
+                {
+                    Ok(v) => Ok((v, false)),
+                    Err(e) if e.nothing_written() => Err(e),
+                    Err(e) => match before {
+                        Ok(before) => {
+                            match self.dispatched_since(&runs, &args.reference, before).await {
+                                Some(run) => Ok((run, true)),
+                                None => Err(e),
+                            }
+                        }
+                        Err(_) => Err(e),
+                    },
+                }
             })
             .await;
         Ok(match result {
-            Ok(v) => {
-                let run_id = v.get("workflow_run_id").and_then(Value::as_u64);
+            Ok((v, recovered)) => {
+                let run_id = v
+                    .get("workflow_run_id")
+                    .or_else(|| recovered.then(|| v.get("id")).flatten())
+                    .and_then(Value::as_u64);
                 let runs_url = format!(
                     "{}/{full}/actions/workflows/{}",
                     self.client.web(),
@@ -631,6 +663,7 @@ impl GitHub {
                     reference: args.reference.clone(),
                     run_id,
                     url: s(&v, "html_url").unwrap_or(runs_url),
+                    recovered,
                 };
                 let text = match run_id {
                     Some(id) => format!(
@@ -641,6 +674,13 @@ impl GitHub {
                         "Started {} on {} in {full}; find the run with list_workflow_runs ({}).",
                         wf.name, args.reference, out.url
                     ),
+                };
+                let text = if recovered {
+                    format!(
+                        "{text} GitHub's answer was lost; the run was found, not started twice."
+                    )
+                } else {
+                    text
                 };
                 structured(&text, &WriteOutcome::executed(out, text.clone()))
             }
@@ -753,30 +793,112 @@ impl GitHub {
             .kit
             .guard
             .execute(confirmed, async |c| {
-                self.client
+                match self
+                    .client
                     .write::<Value>(c, Method::POST, &endpoint, &json!({}))
                     .await
+                {
+                    Ok(_) => Ok(false),
+                    Err(e) if e.nothing_written() => Err(e),
+                    // The answer was lost: a re-run shows as the run's next attempt.
+                    Err(e) => match self.client.get::<Value>(&path, &[], Class::Read).await {
+                        Ok(now) if n(&now, "run_attempt") > run.run_attempt => Ok(true),
+                        _ => Err(e),
+                    },
+                }
             })
             .await;
         Ok(match result {
-            Ok(_) => {
+            Ok(recovered) => {
                 let out = RerunOut {
                     repo: full.clone(),
                     run_id: args.run_id,
                     previous_attempt: run.run_attempt,
                     failed_only: args.failed_only,
                     url: run.url.clone(),
+                    recovered,
                 };
-                let text = format!(
+                let mut text = format!(
                     "Re-running {what} run {} in {full} (attempt {}): {}",
                     args.run_id,
                     run.run_attempt + 1,
                     out.url
                 );
+                if recovered {
+                    text.push_str(
+                        " GitHub's answer was lost; the new attempt was found, not started twice.",
+                    );
+                }
                 structured(&text, &WriteOutcome::executed(out, text.clone()))
             }
             Err(e) => e.to_tool_result().into(),
         })
+    }
+}
+
+/// The branch or tag name GitHub reports as a run's `head_branch` for a dispatch `ref`.
+fn head_branch(reference: &str) -> &str {
+    reference
+        .strip_prefix("refs/heads/")
+        .or_else(|| reference.strip_prefix("refs/tags/"))
+        .unwrap_or(reference)
+}
+
+impl GitHub {
+    /// The id of the newest `workflow_dispatch` run of a workflow on `reference` (0 if none).
+    async fn newest_dispatch(
+        &self,
+        runs: &str,
+        reference: &str,
+    ) -> Result<u64, connector_kit::UpstreamError> {
+        let page = self
+            .client
+            .get_page::<Value>(
+                runs,
+                &[
+                    ("event", "workflow_dispatch".to_owned()),
+                    ("branch", head_branch(reference).to_owned()),
+                ],
+                1,
+                1,
+                Class::Read,
+            )
+            .await?;
+        Ok(page
+            .items
+            .get("workflow_runs")
+            .and_then(Value::as_array)
+            .and_then(|runs| runs.first())
+            .map_or(0, |run| n(run, "id")))
+    }
+
+    /// The one `workflow_dispatch` run on `reference` newer than `before`, if there is exactly
+    /// one (several mean someone else dispatched too: then it stays unknown).
+    async fn dispatched_since(&self, runs: &str, reference: &str, before: u64) -> Option<Value> {
+        let page = self
+            .client
+            .get_page::<Value>(
+                runs,
+                &[
+                    ("event", "workflow_dispatch".to_owned()),
+                    ("branch", head_branch(reference).to_owned()),
+                ],
+                10,
+                1,
+                Class::Read,
+            )
+            .await
+            .ok()?;
+        let mut newer = page
+            .items
+            .get("workflow_runs")
+            .and_then(Value::as_array)?
+            .iter()
+            .filter(|run| n(run, "id") > before);
+        match (newer.next(), newer.next()) {
+            (Some(run), None) => Some(run.clone()),
+            _ => None,
+        }
     }
 }
 

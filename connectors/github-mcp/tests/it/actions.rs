@@ -1,5 +1,6 @@
 //! Actions: listing workflows, dispatching one, re-running runs.
 
+use mock_kit::Fault;
 use serde_json::json;
 
 use crate::World;
@@ -85,6 +86,41 @@ async fn dispatch_starts_a_run_after_confirmation() {
         post.body
     );
     assert_eq!(post.body["inputs"]["dry_run"], true);
+}
+
+#[tokio::test]
+async fn a_dispatch_whose_answer_is_lost_is_found_not_run_twice() {
+    let w = World::new().await;
+    let client = w.stdio(&[]).await;
+    let runs = w.gh.run_count();
+    w.kit.push_fault(
+        Fault::commit_then_drop()
+            .method("POST")
+            .path_prefix("/repos/acme/api/actions/workflows/"),
+    );
+    let args = json!({"owner": "acme", "repo": "api", "workflow": "deploy.yml", "ref": "main"});
+    let (_, done) = client
+        .call_confirmed("dispatch_workflow", args)
+        .await
+        .unwrap();
+    assert!(!done.is_error, "{}", done.text);
+    assert_eq!(done.structured["status"], "executed", "{}", done.text);
+    assert_eq!(
+        done.structured["result"]["recovered"], true,
+        "{}",
+        done.text
+    );
+    assert_eq!(w.gh.run_count(), runs + 1, "exactly one run");
+    let run_id = done.structured["result"]["run_id"].as_u64().unwrap();
+    let run = w.gh.run("acme", "api", run_id).unwrap();
+    assert_eq!(run.event, "workflow_dispatch");
+    let sent = w
+        .kit
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/dispatches"))
+        .count();
+    assert_eq!(sent, 1, "the dispatch was not sent twice");
 }
 
 #[tokio::test]
@@ -220,4 +256,46 @@ async fn rerun_the_failed_jobs_or_the_whole_run() {
     let after = w.gh.run("acme", "api", ok).unwrap();
     assert_eq!(after.run_attempt, before.run_attempt + 1);
     assert!(after.jobs.iter().all(|j| j.1 == "queued"), "{after:?}");
+}
+
+#[tokio::test]
+async fn a_rerun_whose_answer_is_lost_is_found_not_run_twice() {
+    let w = World::new().await;
+    let client = w.stdio(&[]).await;
+    let r = client
+        .call(
+            "list_workflow_runs",
+            json!({"owner": "acme", "repo": "api", "workflow": "ci.yml", "status": "failure"}),
+        )
+        .await
+        .unwrap();
+    let failed = r.structured["runs"][0]["id"].as_u64().unwrap();
+    let before = w.gh.run("acme", "api", failed).unwrap();
+    w.kit.push_fault(
+        Fault::commit_then_drop()
+            .method("POST")
+            .path_prefix("/repos/acme/api/actions/runs/"),
+    );
+    let (_, done) = client
+        .call_confirmed(
+            "rerun_workflow",
+            json!({"owner": "acme", "repo": "api", "run_id": failed}),
+        )
+        .await
+        .unwrap();
+    assert!(!done.is_error, "{}", done.text);
+    assert_eq!(
+        done.structured["result"]["recovered"], true,
+        "{}",
+        done.text
+    );
+    let after = w.gh.run("acme", "api", failed).unwrap();
+    assert_eq!(after.run_attempt, before.run_attempt + 1, "one new attempt");
+    let sent = w
+        .kit
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/rerun"))
+        .count();
+    assert_eq!(sent, 1, "the re-run was not sent twice");
 }
