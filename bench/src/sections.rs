@@ -970,9 +970,10 @@ const MICRO: &[(&str, &str)] = &[
 /// Section 6: runs the criterion benches and tabulates their medians.
 pub fn micro(s: &Settings) -> anyhow::Result<Section> {
     let bin_dir = procs::bin_dir()?;
-    // target/release/bench → target → workspace root.
+    // target/release/bench → target (wherever CARGO_TARGET_DIR put it).
     let target_dir = bin_dir.parent().context("no target dir")?.to_path_buf();
-    let root = target_dir
+    // bench/ → the workspace root.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .context("no workspace root")?
         .to_path_buf();
