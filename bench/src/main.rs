@@ -154,7 +154,7 @@ fn main() -> anyhow::Result<()> {
                     key: "micro",
                     markdown: format!(
                         "## 6. Micro-benchmarks\n\nNot run ({e}); run \
-                         `cargo bench -p connector-confirm -p connector-kit -p zapier-mcp`.\n"
+                         `cargo bench -p connector-confirm -p connector-kit -p zapier-mcp -p jira-mcp -p servicenow-mcp`.\n"
                     ),
                     json: json!({"error": e.to_string()}),
                 });

@@ -329,9 +329,13 @@ pub fn memory(
         "## 2. Memory and binary size\n\n\
          RSS is `VmRSS` from `/proc/<pid>/status` of the stdio process (of the HTTP server for \
          `mcp-suite`): idle after `tools/list`, then after sequential `tools/call`s of the read \
-         tool (10,000, or fewer and paced where the read tool is held to an upstream quota).\n\n\
-         | connector | process | read tool | calls | idle RSS MiB | RSS after calls MiB | binary MiB | mock binaries MiB |\n\
-         |---|---|---|---|---:|---:|---:|---:|\n",
+         tool (10,000, or fewer and paced where the read tool is held to an upstream quota). \
+         `RssAnon` is the anonymous part (heap, stacks, dirtied data); the rest are the binary's \
+         and libraries' file-backed pages, shared by every process running the same binary. \
+         Baseline in the same run: the idle RSS of the connector's (first) mock, an axum server \
+         built from this workspace, measured at the same moment.\n\n\
+         | connector | process | read tool | calls | idle RSS MiB | idle RssAnon MiB | baseline mock idle RSS MiB | ratio | RSS after calls MiB | binary MiB | mock binaries MiB |\n\
+         |---|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     let mut rows = Vec::new();
     for p in targets {
@@ -343,10 +347,12 @@ pub fn memory(
         ));
         let args = (p.target.read_args)();
         let tool = p.target.read_tool;
-        let (idle, after, process) = if p.target.has_stdio() {
+        let (idle, anon, mock, after, process) = if p.target.has_stdio() {
             let (_, _, mut sess) = first_tools_list(p, s)?;
             std::thread::sleep(Duration::from_millis(300));
             let idle = procs::rss_kib(sess.pid).context("reading VmRSS")?;
+            let anon = procs::rss_anon_kib(sess.pid).context("reading RssAnon")?;
+            let mock = p.mock_pid().and_then(procs::rss_kib);
             let start = Instant::now();
             for i in 0..n {
                 pace_blocking(start, pace, i);
@@ -354,13 +360,15 @@ pub fn memory(
             }
             std::thread::sleep(Duration::from_millis(300));
             let after = procs::rss_kib(sess.pid).context("reading VmRSS")?;
-            (idle, after, "stdio")
+            (idle, anon, mock, after, "stdio")
         } else {
             let server = p.http_server(s)?;
             let mcp = p.mcp(&server);
             rt.block_on(mcp.request(1, "tools/list", json!({})))?;
             std::thread::sleep(Duration::from_millis(300));
             let idle = procs::rss_kib(server.pid).context("reading VmRSS")?;
+            let anon = procs::rss_anon_kib(server.pid).context("reading RssAnon")?;
+            let mock = p.mock_pid().and_then(procs::rss_kib);
             rt.block_on(async {
                 let start = Instant::now();
                 for i in 0..n {
@@ -371,7 +379,7 @@ pub fn memory(
             })?;
             std::thread::sleep(Duration::from_millis(300));
             let after = procs::rss_kib(server.pid).context("reading VmRSS")?;
-            (idle, after, "HTTP server")
+            (idle, anon, mock, after, "HTTP server")
         };
         let size = std::fs::metadata(&p.bin)?.len();
         let mock_size: u64 = p
@@ -382,17 +390,24 @@ pub fn memory(
             .sum();
         let _ = writeln!(
             md,
-            "| {} | {process} | `{tool}` | {} | {} | {} | {} | {} |",
+            "| {} | {process} | `{tool}` | {} | {} | {} | {} | {} | {} | {} | {} |",
             p.target.name,
             p.pace_note(n),
             mib(idle),
+            mib(anon),
+            mock.map_or_else(|| "n/a".to_owned(), mib),
+            mock.map_or_else(
+                || "n/a".to_owned(),
+                |m| format!("{}×", f2(ratio(idle as f64, m as f64)))
+            ),
             mib(after),
             mib(size / 1024),
             mib(mock_size / 1024)
         );
         rows.push(json!({
             "connector": p.target.name, "process": process, "read_tool": tool,
-            "rss_idle_kib": idle, "rss_after_calls_kib": after, "calls": n,
+            "rss_idle_kib": idle, "rss_anon_idle_kib": anon, "mock_rss_idle_kib": mock,
+            "rss_after_calls_kib": after, "calls": n,
             "paced_per_sec": pace.map(|d| 1.0 / d.as_secs_f64()),
             "binary_bytes": size, "mock_binary_bytes": mock_size,
         }));
@@ -948,14 +963,17 @@ const MICRO: &[(&str, &str)] = &[
     ("connector-confirm", "confirm_seal"),
     ("connector-kit", "kit_hot_paths"),
     ("zapier-mcp", "zapier_validation"),
+    ("jira-mcp", "adf_conversion"),
+    ("servicenow-mcp", "query_building"),
 ];
 
 /// Section 6: runs the criterion benches and tabulates their medians.
 pub fn micro(s: &Settings) -> anyhow::Result<Section> {
     let bin_dir = procs::bin_dir()?;
-    // target/release/bench → target → workspace root.
+    // target/release/bench → target (wherever CARGO_TARGET_DIR put it).
     let target_dir = bin_dir.parent().context("no target dir")?.to_path_buf();
-    let root = target_dir
+    // bench/ → the workspace root.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .context("no workspace root")?
         .to_path_buf();
@@ -992,9 +1010,10 @@ pub fn micro(s: &Settings) -> anyhow::Result<Section> {
         rows.push(json!({"id": id, "median_ns": med, "ci_low_ns": lo, "ci_high_ns": hi}));
     }
     md.push_str(
-        "\nNot yet benchmarked: ADF conversion and JQL query building (jira-mcp), ServiceNow \
-         encoded-query building and the audit record write have no criterion benches in their \
-         crates yet; add them there and to `MICRO` in `bench/src/sections.rs`.\n",
+        "\nBenches: `confirm_seal` (connector-confirm: argument digest, token seal and open), \
+         `kit_hot_paths` (connector-kit: audit record write, untrusted-text sanitising), \
+         `zapier_validation` (argument validation), `adf_conversion` (jira-mcp: Markdown ↔ ADF \
+         and wiki) and `query_building` (servicenow-mcp: encoded queries).\n",
     );
     Ok(Section {
         key: "micro",

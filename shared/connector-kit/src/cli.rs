@@ -211,7 +211,7 @@ pub struct KitArgs {
         help_heading = "Operations"
     )]
     pub audit_log: Option<PathBuf>,
-    /// Log format on stderr (level from RUST_LOG, default info).
+    /// Log format on stderr (level from RUST_LOG, default info; rmcp's per-session lines at warn).
     #[arg(long, env = "MCP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true, help_heading = "Operations")]
     pub log_format: LogFormat,
 }

@@ -70,11 +70,16 @@ pub fn main<C: Connector>() -> ExitCode {
     }
 }
 
+/// Without `RUST_LOG`: `info`, except rmcp's session lifecycle lines
+/// ("Service initialized", "input stream terminated", "serve finished"),
+/// which stateless HTTP writes three of for every request.
+pub const DEFAULT_LOG_FILTER: &str = "info,rmcp::service=warn";
+
 /// Sets up `tracing` to stderr (stdout belongs to stdio MCP). Level from
-/// `RUST_LOG` (default `info`).
+/// `RUST_LOG` (default [`DEFAULT_LOG_FILTER`]).
 pub fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -355,8 +360,11 @@ pub async fn inbound_auth(
 
 async fn serve_stdio<C: Connector>(server: McpServer<C>) -> anyhow::Result<()> {
     tracing::info!(connector = C::NAME, "serving MCP over stdio");
+    // Pipes (how MCP clients launch stdio servers) are driven by the IO
+    // reactor; a terminal or file falls back to tokio's blocking stdio, which
+    // hands every read and write to a blocking-pool thread.
     let running = server
-        .serve(rmcp::transport::stdio())
+        .serve(rmcp::transport::stdio_pipes())
         .await
         .context("starting the stdio transport")?;
     let ct = running.cancellation_token();
