@@ -827,11 +827,8 @@ impl GitHub {
                 Class::Read,
             )
             .await?;
-        Ok(page
-            .items
-            .get("workflow_runs")
-            .and_then(Value::as_array)
-            .and_then(|runs| runs.first())
+        Ok(items(&page.items, "workflow_runs")
+            .next()
             .map_or(0, |run| n(run, "id")))
     }
 
@@ -852,12 +849,7 @@ impl GitHub {
             )
             .await
             .ok()?;
-        let mut newer = page
-            .items
-            .get("workflow_runs")
-            .and_then(Value::as_array)?
-            .iter()
-            .filter(|run| n(run, "id") > before);
+        let mut newer = items(&page.items, "workflow_runs").filter(|run| n(run, "id") > before);
         match (newer.next(), newer.next()) {
             (Some(run), None) => Some(run.clone()),
             _ => None,

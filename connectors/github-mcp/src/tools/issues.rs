@@ -20,7 +20,7 @@ use crate::config::scope_key;
 use crate::tools::lockdown::Lockdown;
 use crate::tools::{
     BODY_BUDGET, CommentOut, IssueSummary, NAME_PATTERN, UNTRUSTED, assignees, comment_out,
-    default_per_page, issue_summary, labels, login, page_cursor, patch, repo_path, s, text,
+    default_per_page, issue_summary, items, labels, login, page_cursor, patch, repo_path, s, text,
     written,
 };
 
@@ -375,9 +375,8 @@ impl GitHub {
             )
             .await
             .map_err(|e| e.to_tool_result())?;
-        let items = p.items.get("items").and_then(Value::as_array);
         Ok(Json(IssueList {
-            issues: items.into_iter().flatten().map(issue_summary).collect(),
+            issues: items(&p.items, "items").map(issue_summary).collect(),
             next_cursor: p.next.map(|n| n.to_string()),
             total_count: p.items.get("total_count").and_then(Value::as_u64),
             notice: UNTRUSTED,
