@@ -1,9 +1,10 @@
 //! Actions: listing workflows, dispatching one, re-running runs.
 
+use connector_testkit::Client;
 use mock_kit::Fault;
 use serde_json::json;
 
-use crate::World;
+use crate::{World, assert_names_field, assert_recovered};
 
 #[tokio::test]
 async fn list_workflows_pages() {
@@ -74,12 +75,7 @@ async fn dispatch_starts_a_run_after_confirmation() {
     assert_eq!(run.event, "workflow_dispatch");
     assert_eq!(run.head_branch, "main");
     assert_eq!(run.status, "queued");
-    let post = w
-        .kit
-        .requests()
-        .into_iter()
-        .find(|r| r.method == "POST" && r.path.ends_with("/dispatches"))
-        .unwrap();
+    let post = &w.sent("POST", |p| p.ends_with("/dispatches"))[0];
     assert_eq!(
         post.body["inputs"]["environment"], "staging",
         "{}",
@@ -103,24 +99,13 @@ async fn a_dispatch_whose_answer_is_lost_is_found_not_run_twice() {
         .call_confirmed("dispatch_workflow", args)
         .await
         .unwrap();
-    assert!(!done.is_error, "{}", done.text);
-    assert_eq!(done.structured["status"], "executed", "{}", done.text);
-    assert_eq!(
-        done.structured["result"]["recovered"], true,
-        "{}",
-        done.text
-    );
+    assert_recovered(&done);
     assert_eq!(w.gh.run_count(), runs + 1, "exactly one run");
     let run_id = done.structured["result"]["run_id"].as_u64().unwrap();
     let run = w.gh.run("acme", "api", run_id).unwrap();
     assert_eq!(run.event, "workflow_dispatch");
-    let sent = w
-        .kit
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST" && r.path.ends_with("/dispatches"))
-        .count();
-    assert_eq!(sent, 1, "the dispatch was not sent twice");
+    let sent = w.sent("POST", |p| p.ends_with("/dispatches"));
+    assert_eq!(sent.len(), 1, "the dispatch was not sent twice");
 }
 
 #[tokio::test]
@@ -144,10 +129,7 @@ async fn dispatch_errors_name_the_problem() {
             json!({"owner": "acme", "repo": "api", "workflow": "ci.yml"}),
         )
         .await;
-    match r {
-        Ok(r) => assert!(r.is_error && r.text.contains("ref"), "{}", r.text),
-        Err(e) => assert!(e.to_string().contains("ref"), "{e}"),
-    }
+    assert_names_field(r, "ref");
     // An unknown workflow: GitHub's 404, before any preview.
     let r = client
         .call(
@@ -174,14 +156,7 @@ async fn dispatch_errors_name_the_problem() {
 async fn rerun_the_failed_jobs_or_the_whole_run() {
     let w = World::new().await;
     let client = w.stdio(&[]).await;
-    let r = client
-        .call(
-            "list_workflow_runs",
-            json!({"owner": "acme", "repo": "api", "workflow": "ci.yml", "status": "failure"}),
-        )
-        .await
-        .unwrap();
-    let failed = r.structured["runs"][0]["id"].as_u64().unwrap();
+    let failed = failed_ci_run(&client).await;
     let before = w.gh.run("acme", "api", failed).unwrap();
     let passed_jobs: Vec<String> = before
         .jobs
@@ -262,14 +237,7 @@ async fn rerun_the_failed_jobs_or_the_whole_run() {
 async fn a_rerun_whose_answer_is_lost_is_found_not_run_twice() {
     let w = World::new().await;
     let client = w.stdio(&[]).await;
-    let r = client
-        .call(
-            "list_workflow_runs",
-            json!({"owner": "acme", "repo": "api", "workflow": "ci.yml", "status": "failure"}),
-        )
-        .await
-        .unwrap();
-    let failed = r.structured["runs"][0]["id"].as_u64().unwrap();
+    let failed = failed_ci_run(&client).await;
     let before = w.gh.run("acme", "api", failed).unwrap();
     w.kit.push_fault(
         Fault::commit_then_drop()
@@ -283,19 +251,22 @@ async fn a_rerun_whose_answer_is_lost_is_found_not_run_twice() {
         )
         .await
         .unwrap();
-    assert!(!done.is_error, "{}", done.text);
-    assert_eq!(
-        done.structured["result"]["recovered"], true,
-        "{}",
-        done.text
-    );
+    assert_recovered(&done);
     let after = w.gh.run("acme", "api", failed).unwrap();
     assert_eq!(after.run_attempt, before.run_attempt + 1, "one new attempt");
-    let sent = w
-        .kit
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST" && r.path.ends_with("/rerun"))
-        .count();
-    assert_eq!(sent, 1, "the re-run was not sent twice");
+    let sent = w.sent("POST", |p| p.ends_with("/rerun"));
+    assert_eq!(sent.len(), 1, "the re-run was not sent twice");
+}
+
+/// The id of a failed `ci.yml` run, as `list_workflow_runs` finds it.
+async fn failed_ci_run(client: &Client) -> u64 {
+    let r = client
+        .call(
+            "list_workflow_runs",
+            json!({"owner": "acme", "repo": "api", "workflow": "ci.yml", "status": "failure"}),
+        )
+        .await
+        .unwrap();
+    assert!(!r.is_error, "{}", r.text);
+    r.structured["runs"][0]["id"].as_u64().unwrap()
 }

@@ -10,9 +10,9 @@ mod pulls;
 mod tools;
 mod writes;
 
-use connector_testkit::{Client, ClientOptions, Era};
+use connector_testkit::{Client, ClientOptions, Era, ToolResult};
 use mock_github::MockGitHub;
-use mock_kit::{MockKit, Served};
+use mock_kit::{MockKit, RecordedRequest, Served};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_github-mcp");
 
@@ -82,6 +82,15 @@ impl World {
             .collect()
     }
 
+    /// Requests with `method` whose path passes `path`, oldest first.
+    pub fn sent(&self, method: &str, path: impl Fn(&str) -> bool) -> Vec<RecordedRequest> {
+        self.kit
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == method && path(&r.path))
+            .collect()
+    }
+
     /// Requests that would change GitHub (anything but GET).
     pub fn writes(&self) -> Vec<String> {
         self.kit
@@ -104,5 +113,26 @@ pub fn modern() -> ClientOptions {
     ClientOptions {
         era: Era::Modern,
         ..Default::default()
+    }
+}
+
+/// A write whose answer was lost (a fault after GitHub applied it) came
+/// back executed, found on GitHub instead of sent again.
+pub fn assert_recovered(done: &ToolResult) {
+    assert!(!done.is_error, "{}", done.text);
+    assert_eq!(done.structured["status"], "executed", "{}", done.text);
+    assert_eq!(
+        done.structured["result"]["recovered"], true,
+        "{}",
+        done.text
+    );
+}
+
+/// Invalid arguments are refused naming `field` (as a tool error, or by the
+/// client's schema check).
+pub fn assert_names_field(r: anyhow::Result<ToolResult>, field: &str) {
+    match r {
+        Ok(r) => assert!(r.is_error && r.text.contains(field), "{}", r.text),
+        Err(e) => assert!(e.to_string().contains(field), "{e}"),
     }
 }

@@ -4,7 +4,7 @@ use mock_github::{CONFLICTING_PR, MERGEABLE_PR, OUTSIDER_PR};
 use mock_kit::Fault;
 use serde_json::json;
 
-use crate::World;
+use crate::{World, assert_names_field, assert_recovered};
 
 fn names(tools: &[rmcp::model::Tool]) -> Vec<String> {
     tools.iter().map(|t| t.name.to_string()).collect()
@@ -136,10 +136,7 @@ async fn reviews_go_through_the_token_flow_and_need_a_body_to_comment() {
             json!({"owner": "acme", "repo": "api", "number": MERGEABLE_PR, "event": "LGTM"}),
         )
         .await;
-    match r {
-        Ok(r) => assert!(r.is_error && r.text.contains("event"), "{}", r.text),
-        Err(e) => assert!(e.to_string().contains("event"), "{e}"),
-    }
+    assert_names_field(r, "event");
 
     let args = json!({"owner": "acme", "repo": "api", "number": MERGEABLE_PR, "event": "APPROVE",
         "body": "Ship it."});
@@ -177,12 +174,7 @@ async fn reviews_go_through_the_token_flow_and_need_a_body_to_comment() {
         )
     );
     // The review was pinned to the head commit shown in the preview.
-    let post = w
-        .kit
-        .requests()
-        .into_iter()
-        .find(|r| r.method == "POST" && r.path.ends_with("/reviews"))
-        .unwrap();
+    let post = &w.sent("POST", |p| p.ends_with("/reviews"))[0];
     assert_eq!(post.body["commit_id"], head.as_str(), "{}", post.body);
     // get_pull_request shows the new review.
     let r = client
@@ -263,10 +255,7 @@ async fn merge_refuses_another_head_and_merges_after_confirmation() {
             json!({"owner": "acme", "repo": "api", "number": MERGEABLE_PR, "merge_method": "fast-forward"}),
         )
         .await;
-    match r {
-        Ok(r) => assert!(r.is_error && r.text.contains("merge_method"), "{}", r.text),
-        Err(e) => assert!(e.to_string().contains("merge_method"), "{e}"),
-    }
+    assert_names_field(r, "merge_method");
     // A PR GitHub cannot merge is refused in words.
     let r = client
         .call(
@@ -299,12 +288,7 @@ async fn merge_refuses_another_head_and_merges_after_confirmation() {
     let after = w.gh.pull("acme", "api", MERGEABLE_PR).unwrap();
     assert!(after.merged);
     assert_eq!(after.state, "closed");
-    let put = w
-        .kit
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "PUT")
-        .collect::<Vec<_>>();
+    let put = w.sent("PUT", |_| true);
     assert_eq!(put.len(), 1, "merged once");
     assert_eq!(
         put[0].body["sha"],
@@ -399,26 +383,15 @@ async fn commit_then_drop_opens_exactly_one_pull_request() {
         )
         .await
         .unwrap();
-    assert!(!done.is_error, "{}", done.text);
-    assert_eq!(done.structured["status"], "executed", "{}", done.text);
-    assert_eq!(
-        done.structured["result"]["recovered"], true,
-        "{}",
-        done.text
-    );
+    assert_recovered(&done);
     assert_eq!(w.gh.pull_count(), before + 1, "exactly one pull request");
     let number = done.structured["result"]["number"].as_u64().unwrap();
     assert_eq!(
         w.gh.pull("acme", "api", number).unwrap().head_ref,
         "wip/async-pool"
     );
-    let creates = w
-        .kit
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST" && r.path == "/repos/acme/api/pulls")
-        .count();
-    assert_eq!(creates, 1, "the create was not sent twice");
+    let creates = w.sent("POST", |p| p == "/repos/acme/api/pulls");
+    assert_eq!(creates.len(), 1, "the create was not sent twice");
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use mock_kit::Fault;
 use serde_json::json;
 
-use crate::World;
+use crate::{World, assert_recovered};
 
 fn create_args() -> serde_json::Value {
     json!({"owner": "acme", "repo": "api", "title": "Rotate the TLS certificates", "body": "Before they expire.", "labels": ["bug"]})
@@ -37,12 +37,7 @@ async fn create_issue_goes_through_the_token_flow() {
     );
     assert_eq!(w.gh.issue_count(), before + 1);
     // The body carries the hidden marker.
-    let post = w
-        .kit
-        .requests()
-        .into_iter()
-        .find(|r| r.method == "POST" && r.path == "/repos/acme/api/issues")
-        .unwrap();
+    let post = &w.sent("POST", |p| p == "/repos/acme/api/issues")[0];
     assert!(
         post.body["body"].as_str().unwrap().contains("<!-- mcp:"),
         "{}",
@@ -108,21 +103,10 @@ async fn commit_then_drop_creates_exactly_one_issue() {
         .call_confirmed("create_issue", create_args())
         .await
         .unwrap();
-    assert!(!done.is_error, "{}", done.text);
-    assert_eq!(done.structured["status"], "executed", "{}", done.text);
-    assert_eq!(
-        done.structured["result"]["recovered"], true,
-        "{}",
-        done.text
-    );
+    assert_recovered(&done);
     assert_eq!(w.gh.issue_count(), before + 1, "exactly one issue");
-    let creates = w
-        .kit
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST" && r.path == "/repos/acme/api/issues")
-        .count();
-    assert_eq!(creates, 1, "the create was not sent twice");
+    let creates = w.sent("POST", |p| p == "/repos/acme/api/issues");
+    assert_eq!(creates.len(), 1, "the create was not sent twice");
 }
 
 #[tokio::test]
