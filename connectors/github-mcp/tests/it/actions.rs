@@ -4,20 +4,18 @@ use connector_testkit::Client;
 use mock_kit::Fault;
 use serde_json::json;
 
-use crate::{World, assert_names_field, assert_recovered};
+use crate::{World, assert_names_field, assert_recovered, call_ok};
 
 #[tokio::test]
 async fn list_workflows_pages() {
     let w = World::new().await;
     let client = w.stdio(&[]).await;
-    let r = client
-        .call(
-            "list_workflows",
-            json!({"owner": "acme", "repo": "api", "per_page": 2}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(
+        &client,
+        "list_workflows",
+        json!({"owner": "acme", "repo": "api", "per_page": 2}),
+    )
+    .await;
     assert_eq!(r.structured["total_count"], 3, "{}", r.text);
     let first = r.structured["workflows"].as_array().unwrap();
     assert_eq!(first.len(), 2);
@@ -260,13 +258,11 @@ async fn a_rerun_whose_answer_is_lost_is_found_not_run_twice() {
 
 /// The id of a failed `ci.yml` run, as `list_workflow_runs` finds it.
 async fn failed_ci_run(client: &Client) -> u64 {
-    let r = client
-        .call(
-            "list_workflow_runs",
-            json!({"owner": "acme", "repo": "api", "workflow": "ci.yml", "status": "failure"}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(
+        client,
+        "list_workflow_runs",
+        json!({"owner": "acme", "repo": "api", "workflow": "ci.yml", "status": "failure"}),
+    )
+    .await;
     r.structured["runs"][0]["id"].as_u64().unwrap()
 }

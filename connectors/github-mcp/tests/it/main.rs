@@ -136,3 +136,10 @@ pub fn assert_names_field(r: anyhow::Result<ToolResult>, field: &str) {
         Err(e) => assert!(e.to_string().contains(field), "{e}"),
     }
 }
+
+/// Calls `tool` and asserts it answered without a tool error.
+pub async fn call_ok(client: &Client, tool: &str, args: serde_json::Value) -> ToolResult {
+    let r = client.call(tool, args).await.unwrap();
+    assert!(!r.is_error, "{tool}: {}", r.text);
+    r
+}

@@ -4,7 +4,7 @@ use mock_github::{CONFLICTING_PR, MERGEABLE_PR, OUTSIDER_PR};
 use mock_kit::Fault;
 use serde_json::json;
 
-use crate::{World, assert_names_field, assert_recovered};
+use crate::{World, assert_names_field, assert_recovered, call_ok};
 
 fn names(tools: &[rmcp::model::Tool]) -> Vec<String> {
     tools.iter().map(|t| t.name.to_string()).collect()
@@ -177,14 +177,12 @@ async fn reviews_go_through_the_token_flow_and_need_a_body_to_comment() {
     let post = &w.sent("POST", |p| p.ends_with("/reviews"))[0];
     assert_eq!(post.body["commit_id"], head.as_str(), "{}", post.body);
     // get_pull_request shows the new review.
-    let r = client
-        .call(
-            "get_pull_request",
-            json!({"owner": "acme", "repo": "api", "number": MERGEABLE_PR}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(
+        &client,
+        "get_pull_request",
+        json!({"owner": "acme", "repo": "api", "number": MERGEABLE_PR}),
+    )
+    .await;
     let last = r.structured["reviews"]
         .as_array()
         .unwrap()

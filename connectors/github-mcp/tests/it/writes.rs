@@ -3,7 +3,7 @@
 use mock_kit::Fault;
 use serde_json::json;
 
-use crate::{World, assert_recovered};
+use crate::{World, assert_recovered, call_ok};
 
 fn create_args() -> serde_json::Value {
     json!({"owner": "acme", "repo": "api", "title": "Rotate the TLS certificates", "body": "Before they expire.", "labels": ["bug"]})
@@ -197,13 +197,11 @@ async fn http_transport_serves_the_same_tools() {
     let client = connector_testkit::Client::http(&server.url, None, crate::modern())
         .await
         .unwrap();
-    let r = client
-        .call(
-            "list_issues",
-            json!({"owner": "acme", "repo": "api", "per_page": 5}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(
+        &client,
+        "list_issues",
+        json!({"owner": "acme", "repo": "api", "per_page": 5}),
+    )
+    .await;
     assert_eq!(r.structured["issues"].as_array().unwrap().len(), 5);
 }
