@@ -1,10 +1,9 @@
 //! Actions: listing workflows, dispatching one, re-running runs.
 
 use connector_testkit::Client;
-use mock_kit::Fault;
 use serde_json::json;
 
-use crate::{World, assert_names_field, assert_recovered, call_ok};
+use crate::{World, assert_names_field, assert_recovered, call_ok, call_preview};
 
 #[tokio::test]
 async fn list_workflows_pages() {
@@ -46,15 +45,7 @@ async fn dispatch_starts_a_run_after_confirmation() {
     let runs = w.gh.run_count();
     let args = json!({"owner": "acme", "repo": "api", "workflow": "deploy.yml", "ref": "main",
         "inputs": {"environment": "staging", "dry_run": true}});
-    let preview = client
-        .call("dispatch_workflow", args.clone())
-        .await
-        .unwrap();
-    assert_eq!(
-        preview.structured["status"], "confirmation_required",
-        "{}",
-        preview.text
-    );
+    let preview = call_preview(&client, "dispatch_workflow", args.clone()).await;
     assert_eq!(preview.structured["preview"]["effect"], "send");
     assert!(
         preview.text.contains("Deploy") && preview.text.contains("staging"),
@@ -87,11 +78,7 @@ async fn a_dispatch_whose_answer_is_lost_is_found_not_run_twice() {
     let w = World::new().await;
     let client = w.stdio(&[]).await;
     let runs = w.gh.run_count();
-    w.kit.push_fault(
-        Fault::commit_then_drop()
-            .method("POST")
-            .path_prefix("/repos/acme/api/actions/workflows/"),
-    );
+    w.lose_answer("POST", "/repos/acme/api/actions/workflows/");
     let args = json!({"owner": "acme", "repo": "api", "workflow": "deploy.yml", "ref": "main"});
     let (_, done) = client
         .call_confirmed("dispatch_workflow", args)
@@ -237,11 +224,7 @@ async fn a_rerun_whose_answer_is_lost_is_found_not_run_twice() {
     let client = w.stdio(&[]).await;
     let failed = failed_ci_run(&client).await;
     let before = w.gh.run("acme", "api", failed).unwrap();
-    w.kit.push_fault(
-        Fault::commit_then_drop()
-            .method("POST")
-            .path_prefix("/repos/acme/api/actions/runs/"),
-    );
+    w.lose_answer("POST", "/repos/acme/api/actions/runs/");
     let (_, done) = client
         .call_confirmed(
             "rerun_workflow",

@@ -12,7 +12,7 @@ mod writes;
 
 use connector_testkit::{Client, ClientOptions, Era, ToolResult};
 use mock_github::MockGitHub;
-use mock_kit::{MockKit, RecordedRequest, Served};
+use mock_kit::{Fault, MockKit, RecordedRequest, Served};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_github-mcp");
 
@@ -82,6 +82,16 @@ impl World {
             .collect()
     }
 
+    /// The next `method` request to a path starting with `path_prefix` is
+    /// applied, then its answer is lost (the connection drops).
+    pub fn lose_answer(&self, method: &str, path_prefix: &str) {
+        self.kit.push_fault(
+            Fault::commit_then_drop()
+                .method(method)
+                .path_prefix(path_prefix),
+        );
+    }
+
     /// Requests with `method` whose path passes `path`, oldest first.
     pub fn sent(&self, method: &str, path: impl Fn(&str) -> bool) -> Vec<RecordedRequest> {
         self.kit
@@ -141,5 +151,17 @@ pub fn assert_names_field(r: anyhow::Result<ToolResult>, field: &str) {
 pub async fn call_ok(client: &Client, tool: &str, args: serde_json::Value) -> ToolResult {
     let r = client.call(tool, args).await.unwrap();
     assert!(!r.is_error, "{tool}: {}", r.text);
+    r
+}
+
+/// Calls a write tool without a token and asserts it answered with a
+/// preview to confirm.
+pub async fn call_preview(client: &Client, tool: &str, args: serde_json::Value) -> ToolResult {
+    let r = client.call(tool, args).await.unwrap();
+    assert_eq!(
+        r.structured["status"], "confirmation_required",
+        "{tool}: {}",
+        r.text
+    );
     r
 }

@@ -1,10 +1,9 @@
 //! Pull request writes: create, update, review, and the tier-4 merge.
 
 use mock_github::{CONFLICTING_PR, MERGEABLE_PR, OUTSIDER_PR};
-use mock_kit::Fault;
 use serde_json::json;
 
-use crate::{World, assert_names_field, assert_recovered, call_ok};
+use crate::{World, assert_names_field, assert_recovered, call_ok, call_preview};
 
 fn names(tools: &[rmcp::model::Tool]) -> Vec<String> {
     tools.iter().map(|t| t.name.to_string()).collect()
@@ -17,15 +16,7 @@ async fn create_pull_request_goes_through_the_token_flow() {
     let before = w.gh.pull_count();
     let args = json!({"owner": "acme", "repo": "api", "title": "Rate limits on top of the refactor",
         "head": "feature/rate-limit", "base": "refactor/orders", "body": "Stacked on #34."});
-    let preview = client
-        .call("create_pull_request", args.clone())
-        .await
-        .unwrap();
-    assert_eq!(
-        preview.structured["status"], "confirmation_required",
-        "{}",
-        preview.text
-    );
+    let preview = call_preview(&client, "create_pull_request", args.clone()).await;
     assert!(
         preview.text.contains("feature/rate-limit") && preview.text.contains("refactor/orders"),
         "{}",
@@ -140,15 +131,7 @@ async fn reviews_go_through_the_token_flow_and_need_a_body_to_comment() {
 
     let args = json!({"owner": "acme", "repo": "api", "number": MERGEABLE_PR, "event": "APPROVE",
         "body": "Ship it."});
-    let preview = client
-        .call("create_pull_request_review", args.clone())
-        .await
-        .unwrap();
-    assert_eq!(
-        preview.structured["status"], "confirmation_required",
-        "{}",
-        preview.text
-    );
+    let preview = call_preview(&client, "create_pull_request_review", args.clone()).await;
     assert!(preview.text.contains(&head[..12]), "{}", preview.text);
     assert!(w.writes().is_empty(), "{:?}", w.writes());
     let mut confirmed = args;
@@ -348,18 +331,12 @@ async fn new_writes_outside_write_repos_never_reach_github() {
         w.requests_to("/repos/acme/api")
     );
     // Inside the scope the same tools preview.
-    let r = client
-        .call(
-            "update_pull_request",
-            json!({"owner": "acme", "repo": "web", "number": 7, "title": "Dark mode!"}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        r.structured["status"], "confirmation_required",
-        "{}",
-        r.text
-    );
+    call_preview(
+        &client,
+        "update_pull_request",
+        json!({"owner": "acme", "repo": "web", "number": 7, "title": "Dark mode!"}),
+    )
+    .await;
     assert!(w.writes().is_empty(), "{:?}", w.writes());
 }
 
@@ -368,11 +345,7 @@ async fn commit_then_drop_opens_exactly_one_pull_request() {
     let w = World::new().await;
     let client = w.stdio(&[]).await;
     let before = w.gh.pull_count();
-    w.kit.push_fault(
-        Fault::commit_then_drop()
-            .method("POST")
-            .path_prefix("/repos/acme/api/pulls"),
-    );
+    w.lose_answer("POST", "/repos/acme/api/pulls");
     let (_, done) = client
         .call_confirmed(
             "create_pull_request",
@@ -475,15 +448,7 @@ async fn a_merge_confirmed_for_an_older_head_is_refused() {
     let w = World::new().await;
     let client = w.stdio(&["--tools", "merge_pull_request"]).await;
     let args = json!({"owner": "acme", "repo": "api", "number": MERGEABLE_PR});
-    let preview = client
-        .call("merge_pull_request", args.clone())
-        .await
-        .unwrap();
-    assert_eq!(
-        preview.structured["status"], "confirmation_required",
-        "{}",
-        preview.text
-    );
+    let preview = call_preview(&client, "merge_pull_request", args.clone()).await;
     // Someone pushes to the head branch after the user saw the preview.
     let moved =
         w.gh.push_commit(

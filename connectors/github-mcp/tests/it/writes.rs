@@ -1,9 +1,8 @@
 //! Write safety: the token flow, write scopes, and exactly-once creates.
 
-use mock_kit::Fault;
 use serde_json::json;
 
-use crate::{World, assert_recovered, call_ok};
+use crate::{World, assert_recovered, call_ok, call_preview};
 
 fn create_args() -> serde_json::Value {
     json!({"owner": "acme", "repo": "api", "title": "Rotate the TLS certificates", "body": "Before they expire.", "labels": ["bug"]})
@@ -14,12 +13,7 @@ async fn create_issue_goes_through_the_token_flow() {
     let w = World::new().await;
     let client = w.stdio(&[]).await;
     let before = w.gh.issue_count();
-    let preview = client.call("create_issue", create_args()).await.unwrap();
-    assert_eq!(
-        preview.structured["status"], "confirmation_required",
-        "{}",
-        preview.text
-    );
+    let preview = call_preview(&client, "create_issue", create_args()).await;
     assert!(w.writes().is_empty(), "{:?}", w.writes());
     assert_eq!(w.gh.issue_count(), before);
     let mut args = create_args();
@@ -75,18 +69,12 @@ async fn writes_outside_write_repos_never_reach_github() {
         "{:?}",
         w.kit.requests().iter().map(|r| &r.path).collect::<Vec<_>>()
     );
-    let r = client
-        .call(
-            "add_issue_comment",
-            json!({"owner": "acme", "repo": "web", "number": 1, "body": "x"}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        r.structured["status"], "confirmation_required",
-        "{}",
-        r.text
-    );
+    call_preview(
+        &client,
+        "add_issue_comment",
+        json!({"owner": "acme", "repo": "web", "number": 1, "body": "x"}),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -94,11 +82,7 @@ async fn commit_then_drop_creates_exactly_one_issue() {
     let w = World::new().await;
     let client = w.stdio(&[]).await;
     let before = w.gh.issue_count();
-    w.kit.push_fault(
-        Fault::commit_then_drop()
-            .method("POST")
-            .path_prefix("/repos/acme/api/issues"),
-    );
+    w.lose_answer("POST", "/repos/acme/api/issues");
     let (_, done) = client
         .call_confirmed("create_issue", create_args())
         .await
