@@ -9,7 +9,7 @@ use mock_github::Options;
 use mock_kit::{MockKit, Served};
 use serde_json::json;
 
-use crate::call_ok;
+use crate::{call_ok, printed};
 
 /// The App's test-only private key (`tests/it/app-key.pem`, generated for these tests).
 const KEY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/app-key.pem");
@@ -86,11 +86,7 @@ async fn run(args: &[&str], env: &[(&'static str, String)]) -> (bool, String) {
         .output()
         .await
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = printed(&out);
     (out.status.success(), text)
 }
 

@@ -165,3 +165,12 @@ pub async fn call_preview(client: &Client, tool: &str, args: serde_json::Value) 
     );
     r
 }
+
+/// What a finished command printed: its stdout, then its stderr.
+pub fn printed(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::{World, assert_recovered, call_ok, call_preview};
+use crate::{World, assert_recovered, call_ok, call_preview, printed};
 
 fn create_args() -> serde_json::Value {
     json!({"owner": "acme", "repo": "api", "title": "Rotate the TLS certificates", "body": "Before they expire.", "labels": ["bug"]})
@@ -144,11 +144,7 @@ async fn doctor_checks_the_token() {
         .output()
         .await
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = printed(&out);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("authenticated as alice"), "{text}");
 }
