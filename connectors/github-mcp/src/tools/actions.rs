@@ -22,8 +22,8 @@ use crate::GitHub;
 use crate::client::{Class, seg};
 use crate::config::scope_key;
 use crate::tools::{
-    NAME_PATTERN, Pinned, UNTRUSTED, default_per_page, n, page_cursor, repo_path, s, structured,
-    text, tool_error,
+    NAME_PATTERN, Pinned, UNTRUSTED, default_per_page, items, n, page_cursor, repo_path, s, text,
+    tool_error, written,
 };
 
 /// GitHub's limit on `workflow_dispatch` inputs.
@@ -407,14 +407,7 @@ impl GitHub {
             .await
             .map_err(|e| e.to_tool_result())?;
         Ok(Json(RunList {
-            runs: p
-                .items
-                .get("workflow_runs")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .map(run_out)
-                .collect(),
+            runs: items(&p.items, "workflow_runs").map(run_out).collect(),
             total_count: n(&p.items, "total_count"),
             next_cursor: p.next.map(|n| n.to_string()),
         }))
@@ -445,18 +438,8 @@ impl GitHub {
                 .get_page::<Value>(&format!("{path}/jobs"), &[], 100, page, Class::Read)
                 .await
                 .map_err(|e| e.to_tool_result())?;
-            for j in p
-                .items
-                .get("jobs")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let failed_steps = j
-                    .get("steps")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
+            for j in items(&p.items, "jobs") {
+                let failed_steps = items(j, "steps")
                     .filter(|st| s(st, "conclusion").as_deref() == Some("failure"))
                     .map(|st| text(st, "name"))
                     .collect();
@@ -534,14 +517,7 @@ impl GitHub {
             .await
             .map_err(|e| e.to_tool_result())?;
         Ok(Json(WorkflowList {
-            workflows: p
-                .items
-                .get("workflows")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .map(workflow_out)
-                .collect(),
+            workflows: items(&p.items, "workflows").map(workflow_out).collect(),
             total_count: n(&p.items, "total_count"),
             next_cursor: p.next.map(|n| n.to_string()),
         }))
@@ -573,17 +549,14 @@ impl GitHub {
             ),
         )
         .scope(scope_key(&args.owner, &args.repo));
-        if let Some(refused) = self.refuse_before_read(&ctx, &args, early).await {
-            return Ok(refused);
-        }
         let path = format!(
             "{}/actions/workflows/{}",
             repo_path(&args.owner, &args.repo),
             seg(&args.workflow)
         );
-        let wf = match self.client.get::<Value>(&path, &[], Class::Read).await {
+        let wf = match self.read_for_write(&ctx, &args, early, &path).await {
             Ok(v) => workflow_out(&v),
-            Err(e) => return Ok(e.to_tool_result().into()),
+            Err(answer) => return Ok(answer),
         };
         let mut plan = WritePlan::new(
             "github",
@@ -645,47 +618,43 @@ impl GitHub {
                 }
             })
             .await;
-        Ok(match result {
-            Ok((v, recovered)) => {
-                let run_id = v
-                    .get("workflow_run_id")
-                    .or_else(|| recovered.then(|| v.get("id")).flatten())
-                    .and_then(Value::as_u64);
-                let runs_url = format!(
-                    "{}/{full}/actions/workflows/{}",
-                    self.client.web(),
-                    wf.path.rsplit('/').next().unwrap_or(&wf.path)
-                );
-                let out = DispatchOut {
-                    repo: full.clone(),
-                    workflow_id: wf.id,
-                    workflow_path: wf.path.clone(),
-                    reference: args.reference.clone(),
-                    run_id,
-                    url: s(&v, "html_url").unwrap_or(runs_url),
-                    recovered,
-                };
-                let text = match run_id {
-                    Some(id) => format!(
-                        "Started {} on {} in {full}: run {id} ({}).",
-                        wf.name, args.reference, out.url
-                    ),
-                    None => format!(
-                        "Started {} on {} in {full}; find the run with list_workflow_runs ({}).",
-                        wf.name, args.reference, out.url
-                    ),
-                };
-                let text = if recovered {
-                    format!(
-                        "{text} GitHub's answer was lost; the run was found, not started twice."
-                    )
-                } else {
-                    text
-                };
-                structured(&text, &WriteOutcome::executed(out, text.clone()))
+        let result = result.map(|(v, recovered)| {
+            let run_id = v
+                .get("workflow_run_id")
+                .or_else(|| recovered.then(|| v.get("id")).flatten())
+                .and_then(Value::as_u64);
+            let runs_url = format!(
+                "{}/{full}/actions/workflows/{}",
+                self.client.web(),
+                wf.path.rsplit('/').next().unwrap_or(&wf.path)
+            );
+            DispatchOut {
+                repo: full.clone(),
+                workflow_id: wf.id,
+                workflow_path: wf.path.clone(),
+                reference: args.reference.clone(),
+                run_id,
+                url: s(&v, "html_url").unwrap_or(runs_url),
+                recovered,
             }
-            Err(e) => e.to_tool_result().into(),
-        })
+        });
+        Ok(written(result, |out| {
+            let text = match out.run_id {
+                Some(id) => format!(
+                    "Started {} on {} in {full}: run {id} ({}).",
+                    wf.name, args.reference, out.url
+                ),
+                None => format!(
+                    "Started {} on {} in {full}; find the run with list_workflow_runs ({}).",
+                    wf.name, args.reference, out.url
+                ),
+            };
+            if out.recovered {
+                format!("{text} GitHub's answer was lost; the run was found, not started twice.")
+            } else {
+                text
+            }
+        }))
     }
 
     /// Use this to re-run a finished workflow run: the whole run, or with
@@ -712,17 +681,14 @@ impl GitHub {
             format!("Re-run {what} run {} in {full}", args.run_id),
         )
         .scope(scope_key(&args.owner, &args.repo));
-        if let Some(refused) = self.refuse_before_read(&ctx, &args, early).await {
-            return Ok(refused);
-        }
         let path = format!(
             "{}/actions/runs/{}",
             repo_path(&args.owner, &args.repo),
             args.run_id
         );
-        let run = match self.client.get::<Value>(&path, &[], Class::Read).await {
+        let run = match self.read_for_write(&ctx, &args, early, &path).await {
             Ok(v) => run_out(&v),
-            Err(e) => return Ok(e.to_tool_result().into()),
+            Err(answer) => return Ok(answer),
         };
         if run.status != "completed" {
             return Ok(tool_error(format!(
@@ -808,31 +774,28 @@ impl GitHub {
                 }
             })
             .await;
-        Ok(match result {
-            Ok(recovered) => {
-                let out = RerunOut {
-                    repo: full.clone(),
-                    run_id: args.run_id,
-                    previous_attempt: run.run_attempt,
-                    failed_only: args.failed_only,
-                    url: run.url.clone(),
-                    recovered,
-                };
-                let mut text = format!(
-                    "Re-running {what} run {} in {full} (attempt {}): {}",
-                    args.run_id,
-                    run.run_attempt + 1,
-                    out.url
+        let result = result.map(|recovered| RerunOut {
+            repo: full.clone(),
+            run_id: args.run_id,
+            previous_attempt: run.run_attempt,
+            failed_only: args.failed_only,
+            url: run.url.clone(),
+            recovered,
+        });
+        Ok(written(result, |out| {
+            let mut text = format!(
+                "Re-running {what} run {} in {full} (attempt {}): {}",
+                args.run_id,
+                run.run_attempt + 1,
+                out.url
+            );
+            if out.recovered {
+                text.push_str(
+                    " GitHub's answer was lost; the new attempt was found, not started twice.",
                 );
-                if recovered {
-                    text.push_str(
-                        " GitHub's answer was lost; the new attempt was found, not started twice.",
-                    );
-                }
-                structured(&text, &WriteOutcome::executed(out, text.clone()))
             }
-            Err(e) => e.to_tool_result().into(),
-        })
+            text
+        }))
     }
 }
 
@@ -864,11 +827,8 @@ impl GitHub {
                 Class::Read,
             )
             .await?;
-        Ok(page
-            .items
-            .get("workflow_runs")
-            .and_then(Value::as_array)
-            .and_then(|runs| runs.first())
+        Ok(items(&page.items, "workflow_runs")
+            .next()
             .map_or(0, |run| n(run, "id")))
     }
 
@@ -889,12 +849,7 @@ impl GitHub {
             )
             .await
             .ok()?;
-        let mut newer = page
-            .items
-            .get("workflow_runs")
-            .and_then(Value::as_array)?
-            .iter()
-            .filter(|run| n(run, "id") > before);
+        let mut newer = items(&page.items, "workflow_runs").filter(|run| n(run, "id") > before);
         match (newer.next(), newer.next()) {
             (Some(run), None) => Some(run.clone()),
             _ => None,

@@ -12,7 +12,7 @@ use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::GitHub;
 use crate::client::Class;
@@ -20,7 +20,8 @@ use crate::config::scope_key;
 use crate::tools::lockdown::Lockdown;
 use crate::tools::{
     BODY_BUDGET, CommentOut, IssueSummary, NAME_PATTERN, UNTRUSTED, assignees, comment_out,
-    default_per_page, issue_summary, labels, login, page_cursor, repo_path, s, structured, text,
+    default_per_page, issue_summary, items, labels, login, page_cursor, patch, repo_path, s, text,
+    written,
 };
 
 /// Arguments of `list_issues`.
@@ -374,9 +375,8 @@ impl GitHub {
             )
             .await
             .map_err(|e| e.to_tool_result())?;
-        let items = p.items.get("items").and_then(Value::as_array);
         Ok(Json(IssueList {
-            issues: items.into_iter().flatten().map(issue_summary).collect(),
+            issues: items(&p.items, "items").map(issue_summary).collect(),
             next_cursor: p.next.map(|n| n.to_string()),
             total_count: p.items.get("total_count").and_then(Value::as_u64),
             notice: UNTRUSTED,
@@ -422,13 +422,9 @@ impl GitHub {
                 self.create_exactly_once(c, &args).await
             })
             .await;
-        Ok(match result {
-            Ok(issue) => {
-                let text = format!("Created {}#{} ({}).", issue.repo, issue.number, issue.url);
-                structured(&text, &WriteOutcome::executed(issue, text.clone()))
-            }
-            Err(e) => e.to_tool_result().into(),
-        })
+        Ok(written(result, |issue| {
+            format!("Created {}#{} ({}).", issue.repo, issue.number, issue.url)
+        }))
     }
 
     /// Use this to change an issue's title, body, state, labels, assignees
@@ -456,15 +452,11 @@ impl GitHub {
             format!("Update {full}#{}", args.number),
         )
         .scope(scope_key(&args.owner, &args.repo));
-        if let Some(refused) = self.refuse_before_read(&ctx, &args, early).await {
-            return Ok(refused);
-        }
-        let before: Value = match self.client.get(&path, &[], Class::Read).await {
+        let before = match self.read_for_write(&ctx, &args, early, &path).await {
             Ok(v) => v,
-            Err(e) => return Ok(e.to_tool_result().into()),
+            Err(answer) => return Ok(answer),
         };
-        let mut body = Map::new();
-        let mut plan = WritePlan::new(
+        let plan = WritePlan::new(
             "github",
             "update_issue",
             Effect::Update,
@@ -500,23 +492,17 @@ impl GitHub {
                 .cloned();
             change("milestone", old.unwrap_or(Value::Null), json!(m));
         }
-        for (field, old, new) in changes {
-            if old != new {
-                plan = plan.change(field, Some(old), Some(new.clone()));
-            }
-            body.insert(field.to_owned(), new);
-        }
-        if body.is_empty() {
+        if changes.is_empty() {
             return Ok(crate::tools::tool_error(
                 "Nothing to change: give at least one of title, body, state, state_reason, labels, assignees, milestone.",
             )
             .into());
         }
+        let (plan, body) = patch(plan, changes);
         let confirmed = match self.kit.guard.confirm(&ctx, &args, plan).await {
             Gate::Proceed(c) => c,
             Gate::Respond(answer) => return Ok(answer),
         };
-        let body = Value::Object(body);
         let result = self
             .kit
             .guard
@@ -526,19 +512,15 @@ impl GitHub {
                     .await
             })
             .await;
-        Ok(match result {
-            Ok(v) => {
-                let issue = IssueRef {
-                    repo: full.clone(),
-                    number: args.number,
-                    url: s(&v, "html_url").unwrap_or_default(),
-                    recovered: false,
-                };
-                let text = format!("Updated {full}#{} ({}).", args.number, issue.url);
-                structured(&text, &WriteOutcome::executed(issue, text.clone()))
-            }
-            Err(e) => e.to_tool_result().into(),
-        })
+        let result = result.map(|v| IssueRef {
+            repo: full.clone(),
+            number: args.number,
+            url: s(&v, "html_url").unwrap_or_default(),
+            recovered: false,
+        });
+        Ok(written(result, |issue| {
+            format!("Updated {full}#{} ({}).", args.number, issue.url)
+        }))
     }
 
     /// Use this to comment (Markdown) on an issue or pull request. The first
@@ -580,13 +562,9 @@ impl GitHub {
                     .map(|v| comment_out(&v))
             })
             .await;
-        Ok(match result {
-            Ok(comment) => {
-                let text = format!("Commented on {full}#{} ({}).", args.number, comment.url);
-                structured(&text, &WriteOutcome::executed(comment, text.clone()))
-            }
-            Err(e) => e.to_tool_result().into(),
-        })
+        Ok(written(result, |comment| {
+            format!("Commented on {full}#{} ({}).", args.number, comment.url)
+        }))
     }
 }
 

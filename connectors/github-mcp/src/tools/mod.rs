@@ -9,8 +9,10 @@
 //! | `search` | `search`, `fetch` (the ChatGPT deep-research pair) |
 //!
 //! This file also holds what the toolsets share: the curated shapes of
-//! people and issues, the untrusted-text label, result helpers and the
-//! early refusal of writes that read before their preview; [`lockdown`]
+//! people and issues, the untrusted-text label, result helpers, and the
+//! steps the write tools share (the early refusal and read of writes that
+//! read before their preview, the old → new diff of an update, the answer
+//! to an executed write); [`lockdown`]
 //! holds the `--lockdown` decisions.
 
 pub mod actions;
@@ -20,16 +22,17 @@ pub mod pulls;
 pub mod repos;
 pub mod search;
 
-use connector_kit::ToolSpec;
-use connector_kit::confirm::{Effect, Gate, WritePlan};
+use connector_kit::confirm::{Effect, Gate, WriteOutcome, WritePlan};
 use connector_kit::text::{clip, sanitize};
+use connector_kit::{ToolSpec, UpstreamError};
 use rmcp::model::{CallToolResponse, CallToolResult};
 use rmcp::service::{RequestContext, RoleServer};
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::GitHub;
+use crate::client::Class;
 
 pub(crate) use connector_kit::respond::{structured, tool_error};
 
@@ -98,25 +101,24 @@ pub(crate) fn login(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(|u| s(u, "login"))
 }
 
+/// The elements of an array field (none when it is absent or not an array).
+pub(crate) fn items<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
+    v.get(key).and_then(Value::as_array).into_iter().flatten()
+}
+
 /// The names of `labels`.
 pub(crate) fn labels(v: &Value) -> Vec<String> {
-    v.get("labels")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|l| l.get("name").and_then(Value::as_str).or(l.as_str()))
-                .map(sanitize)
-                .collect()
-        })
-        .unwrap_or_default()
+    items(v, "labels")
+        .filter_map(|l| l.get("name").and_then(Value::as_str).or(l.as_str()))
+        .map(sanitize)
+        .collect()
 }
 
 /// The logins of `assignees`.
 pub(crate) fn assignees(v: &Value) -> Vec<String> {
-    v.get("assignees")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|u| s(u, "login")).collect())
-        .unwrap_or_default()
+    items(v, "assignees")
+        .filter_map(|u| s(u, "login"))
+        .collect()
 }
 
 /// One issue or pull request in a list.
@@ -256,11 +258,59 @@ pub(crate) struct Pinned<'a, A: Serialize> {
     pub previewed: &'a str,
 }
 
+/// The fields of an update, each `(field, old, new)`: all go into the PATCH
+/// body, and those whose value changes into the preview's old → new diff.
+pub(crate) fn patch(mut plan: WritePlan, changes: Vec<(&str, Value, Value)>) -> (WritePlan, Value) {
+    let mut body = Map::new();
+    for (field, old, new) in changes {
+        if old != new {
+            plan = plan.change(field, Some(old), Some(new.clone()));
+        }
+        body.insert(field.to_owned(), new);
+    }
+    (plan, Value::Object(body))
+}
+
+/// The answer to a confirmed write: what it did (`say` puts it in words) as
+/// an executed [`WriteOutcome`], or the upstream failure explained.
+pub(crate) fn written<T: Serialize + JsonSchema>(
+    result: Result<T, UpstreamError>,
+    say: impl FnOnce(&T) -> String,
+) -> CallToolResponse {
+    match result {
+        Ok(out) => {
+            let text = say(&out);
+            structured(&text, &WriteOutcome::executed(out, text.clone()))
+        }
+        Err(e) => e.to_tool_result().into(),
+    }
+}
+
 impl GitHub {
+    /// For writes that build their preview from what GitHub holds: refuses
+    /// `early` before reading when the guard would refuse it anyway (see
+    /// [`Self::refuse_before_read`]), then reads `path`. `Err` is the answer
+    /// to give instead.
+    pub(crate) async fn read_for_write(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        args: &impl Serialize,
+        early: WritePlan,
+        path: &str,
+    ) -> Result<Value, CallToolResponse> {
+        if let Some(refused) = self.refuse_before_read(ctx, args, early).await {
+            return Err(refused);
+        }
+        self.client
+            .get(path, &[], Class::Read)
+            .await
+            .map_err(|e| e.to_tool_result().into())
+    }
+
     /// For writes that read GitHub to build their preview: if the guard would
     /// refuse `plan` anyway (`--read-only`, above `--max-tier`, outside
     /// `--write-repos`), refuse now, before anything is read.
-    pub(crate) async fn refuse_before_read(
+    async fn refuse_before_read(
         &self,
         ctx: &RequestContext<RoleServer>,
         args: &impl Serialize,

@@ -16,7 +16,7 @@ use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::GitHub;
 use crate::client::{Class, seg};
@@ -24,7 +24,7 @@ use crate::config::scope_key;
 use crate::tools::lockdown::Lockdown;
 use crate::tools::{
     BODY_BUDGET, COMMENT_BUDGET, IssueSummary, NAME_PATTERN, Pinned, UNTRUSTED, default_per_page,
-    issue_summary, login, n, page_cursor, repo_path, s, structured, text, tool_error,
+    issue_summary, items, login, n, page_cursor, patch, repo_path, s, text, tool_error, written,
 };
 
 /// A full or abbreviated commit SHA, as a JSON Schema pattern.
@@ -706,11 +706,7 @@ impl GitHub {
         let v: Value = self
             .client
             .get(
-                &format!(
-                    "{}/pulls/{}",
-                    repo_path(&args.owner, &args.repo),
-                    args.number
-                ),
+                &pull_path(&args.owner, &args.repo, args.number),
                 &[],
                 Class::Read,
             )
@@ -778,11 +774,7 @@ impl GitHub {
         let p = self
             .client
             .get_page::<Vec<Value>>(
-                &format!(
-                    "{}/pulls/{}/files",
-                    repo_path(&args.owner, &args.repo),
-                    args.number
-                ),
+                &format!("{}/files", pull_path(&args.owner, &args.repo, args.number)),
                 &[],
                 args.per_page.clamp(1, 100),
                 page,
@@ -812,19 +804,11 @@ impl GitHub {
             })?,
         };
         let budget = u64::from(args.max_lines.clamp(50, 5000));
-        let path = format!(
-            "{}/pulls/{}/files",
-            repo_path(&args.owner, &args.repo),
-            args.number
-        );
+        let path = format!("{}/files", pull_path(&args.owner, &args.repo, args.number));
         let pr: Value = self
             .client
             .get(
-                &format!(
-                    "{}/pulls/{}",
-                    repo_path(&args.owner, &args.repo),
-                    args.number
-                ),
+                &pull_path(&args.owner, &args.repo, args.number),
                 &[],
                 Class::Read,
             )
@@ -963,16 +947,12 @@ impl GitHub {
                 }
             })
             .await;
-        Ok(match result {
-            Ok(pr) => {
-                let text = format!(
-                    "Opened {}#{} ({} into {}): {}",
-                    pr.repo, pr.number, pr.head, pr.base, pr.url
-                );
-                structured(&text, &WriteOutcome::executed(pr, text.clone()))
-            }
-            Err(e) => e.to_tool_result().into(),
-        })
+        Ok(written(result, |pr| {
+            format!(
+                "Opened {}#{} ({} into {}): {}",
+                pr.repo, pr.number, pr.head, pr.base, pr.url
+            )
+        }))
     }
 
     /// Use this to change a pull request's title, description, state
@@ -996,17 +976,10 @@ impl GitHub {
             format!("Update {full}#{}", args.number),
         )
         .scope(scope_key(&args.owner, &args.repo));
-        if let Some(refused) = self.refuse_before_read(&ctx, &args, early).await {
-            return Ok(refused);
-        }
-        let path = format!(
-            "{}/pulls/{}",
-            repo_path(&args.owner, &args.repo),
-            args.number
-        );
-        let before: Value = match self.client.get(&path, &[], Class::Read).await {
+        let path = pull_path(&args.owner, &args.repo, args.number);
+        let before = match self.read_for_write(&ctx, &args, early, &path).await {
             Ok(v) => v,
-            Err(e) => return Ok(e.to_tool_result().into()),
+            Err(answer) => return Ok(answer),
         };
         let facts = pull_facts(&before);
         let mut changes: Vec<(&str, Value, Value)> = Vec::new();
@@ -1035,7 +1008,7 @@ impl GitHub {
             ))
             .into());
         }
-        let mut plan = WritePlan::new(
+        let plan = WritePlan::new(
             "github",
             "update_pull_request",
             Effect::Update,
@@ -1043,18 +1016,11 @@ impl GitHub {
             format!("Update {full}#{}: {}", args.number, facts.title),
         )
         .scope(scope_key(&args.owner, &args.repo));
-        let mut body = Map::new();
-        for (field, old, new) in changes {
-            if old != new {
-                plan = plan.change(field, Some(old), Some(new.clone()));
-            }
-            body.insert(field.to_owned(), new);
-        }
+        let (plan, body) = patch(plan, changes);
         let confirmed = match self.kit.guard.confirm(&ctx, &args, plan).await {
             Gate::Proceed(c) => c,
             Gate::Respond(answer) => return Ok(answer),
         };
-        let body = Value::Object(body);
         let result = self
             .kit
             .guard
@@ -1065,13 +1031,9 @@ impl GitHub {
                     .map(|v| pull_ref(&full, &v))
             })
             .await;
-        Ok(match result {
-            Ok(pr) => {
-                let text = format!("Updated {}#{} ({}).", pr.repo, pr.number, pr.url);
-                structured(&text, &WriteOutcome::executed(pr, text.clone()))
-            }
-            Err(e) => e.to_tool_result().into(),
-        })
+        Ok(written(result, |pr| {
+            format!("Updated {}#{} ({}).", pr.repo, pr.number, pr.url)
+        }))
     }
 
     /// Use this to review a pull request: `APPROVE`, `REQUEST_CHANGES` or
@@ -1103,17 +1065,10 @@ impl GitHub {
             format!("{} {full}#{}", args.event.verb(), args.number),
         )
         .scope(scope_key(&args.owner, &args.repo));
-        if let Some(refused) = self.refuse_before_read(&ctx, &args, early).await {
-            return Ok(refused);
-        }
-        let path = format!(
-            "{}/pulls/{}",
-            repo_path(&args.owner, &args.repo),
-            args.number
-        );
-        let pr = match self.client.get::<Value>(&path, &[], Class::Read).await {
+        let path = pull_path(&args.owner, &args.repo, args.number);
+        let pr = match self.read_for_write(&ctx, &args, early, &path).await {
             Ok(v) => pull_facts(&v),
-            Err(e) => return Ok(e.to_tool_result().into()),
+            Err(answer) => return Ok(answer),
         };
         let mut plan = WritePlan::new(
             "github",
@@ -1157,24 +1112,20 @@ impl GitHub {
                     .await
             })
             .await;
-        Ok(match result {
-            Ok(v) => {
-                let review = ReviewRef {
-                    repo: full.clone(),
-                    number: args.number,
-                    id: n(&v, "id"),
-                    state: s(&v, "state").unwrap_or_default(),
-                    commit_id: s(&v, "commit_id").unwrap_or_else(|| pr.head_sha.clone()),
-                    url: s(&v, "html_url").unwrap_or_default(),
-                };
-                let text = format!(
-                    "Reviewed {full}#{} ({}): {}",
-                    args.number, review.state, review.url
-                );
-                structured(&text, &WriteOutcome::executed(review, text.clone()))
-            }
-            Err(e) => e.to_tool_result().into(),
-        })
+        let result = result.map(|v| ReviewRef {
+            repo: full.clone(),
+            number: args.number,
+            id: n(&v, "id"),
+            state: s(&v, "state").unwrap_or_default(),
+            commit_id: s(&v, "commit_id").unwrap_or_else(|| pr.head_sha.clone()),
+            url: s(&v, "html_url").unwrap_or_default(),
+        });
+        Ok(written(result, |review| {
+            format!(
+                "Reviewed {full}#{} ({}): {}",
+                args.number, review.state, review.url
+            )
+        }))
     }
 
     /// Use this only when the user explicitly asks to merge a pull request:
@@ -1200,17 +1151,10 @@ impl GitHub {
             format!("Merge {full}#{}", args.number),
         )
         .scope(scope_key(&args.owner, &args.repo));
-        if let Some(refused) = self.refuse_before_read(&ctx, &args, early).await {
-            return Ok(refused);
-        }
-        let path = format!(
-            "{}/pulls/{}",
-            repo_path(&args.owner, &args.repo),
-            args.number
-        );
-        let pr = match self.client.get::<Value>(&path, &[], Class::Read).await {
+        let path = pull_path(&args.owner, &args.repo, args.number);
+        let pr = match self.read_for_write(&ctx, &args, early, &path).await {
             Ok(v) => pull_facts(&v),
-            Err(e) => return Ok(e.to_tool_result().into()),
+            Err(answer) => return Ok(answer),
         };
         if let Some(why) = merge_refusal(&full, args.number, &pr, args.sha.as_deref()) {
             return Ok(tool_error(why).into());
@@ -1275,39 +1219,39 @@ impl GitHub {
                     .await
             })
             .await;
-        Ok(match result {
-            Ok(v) => {
-                let out = MergeOut {
-                    repo: full.clone(),
-                    number: args.number,
-                    merged: v.get("merged").and_then(Value::as_bool).unwrap_or(false),
-                    sha: s(&v, "sha").unwrap_or_default(),
-                    head_sha: pr.head_sha.clone(),
-                    message: text(&v, "message"),
-                };
-                let text = format!(
-                    "Merged {full}#{} into {} ({method}): {} ({}).",
-                    args.number,
-                    pr.base,
-                    short(&out.sha),
-                    pr.html_url
-                );
-                structured(&text, &WriteOutcome::executed(out, text.clone()))
-            }
-            Err(e) => {
-                let e = match e.status() {
-                    Some(409) => e.with_hint(
-                        "The head branch changed after the preview: nothing was merged. Read the pull request again and ask the user before merging.",
-                    ),
-                    Some(405) => e.with_hint(
-                        "GitHub will not merge it now (conflicts, failing required checks, missing reviews or a branch rule): nothing was merged.",
-                    ),
-                    _ => e,
-                };
-                e.to_tool_result().into()
-            }
-        })
+        let result = result
+            .map(|v| MergeOut {
+                repo: full.clone(),
+                number: args.number,
+                merged: v.get("merged").and_then(Value::as_bool).unwrap_or(false),
+                sha: s(&v, "sha").unwrap_or_default(),
+                head_sha: pr.head_sha.clone(),
+                message: text(&v, "message"),
+            })
+            .map_err(|e| match e.status() {
+                Some(409) => e.with_hint(
+                    "The head branch changed after the preview: nothing was merged. Read the pull request again and ask the user before merging.",
+                ),
+                Some(405) => e.with_hint(
+                    "GitHub will not merge it now (conflicts, failing required checks, missing reviews or a branch rule): nothing was merged.",
+                ),
+                _ => e,
+            });
+        Ok(written(result, |out| {
+            format!(
+                "Merged {full}#{} into {} ({method}): {} ({}).",
+                args.number,
+                pr.base,
+                short(&out.sha),
+                pr.html_url
+            )
+        }))
     }
+}
+
+/// `/repos/{owner}/{repo}/pulls/{number}`.
+fn pull_path(owner: &str, repo: &str, number: u64) -> String {
+    format!("{}/pulls/{number}", repo_path(owner, repo))
 }
 
 impl GitHub {
@@ -1400,13 +1344,7 @@ impl GitHub {
         };
         if let Some(runs) = runs {
             out.total = n(&runs.items, "total_count");
-            for r in runs
-                .items
-                .get("check_runs")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for r in items(&runs.items, "check_runs") {
                 match s(r, "conclusion").as_deref() {
                     None => out.pending += 1,
                     Some("success" | "skipped" | "neutral") => out.passed += 1,

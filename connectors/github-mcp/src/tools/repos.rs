@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::GitHub;
 use crate::client::{Class, path_segs};
-use crate::tools::{NAME_PATTERN, UNTRUSTED, n, repo_path, s, text, tool_error};
+use crate::tools::{NAME_PATTERN, UNTRUSTED, items, n, repo_path, s, text, tool_error};
 
 /// Arguments of `get_repository`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -250,11 +250,7 @@ fn code_hit(v: &Value) -> CodeHit {
         name: text(v, "name"),
         sha: s(v, "sha"),
         url: s(v, "html_url").unwrap_or_default(),
-        fragments: v
-            .get("text_matches")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
+        fragments: items(v, "text_matches")
             .filter_map(|m| m.get("fragment").and_then(Value::as_str))
             .map(|f| connector_kit::text::clip(&sanitize(f), 500).0)
             .collect(),
@@ -498,14 +494,7 @@ impl GitHub {
             .await
             .map_err(|e| e.to_tool_result())?;
         Ok(Json(CodeResults {
-            results: p
-                .items
-                .get("items")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .map(code_hit)
-                .collect(),
+            results: items(&p.items, "items").map(code_hit).collect(),
             total_count: n(&p.items, "total_count"),
             incomplete_results: p
                 .items

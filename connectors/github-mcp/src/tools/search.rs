@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::GitHub;
 use crate::client::Class;
-use crate::tools::{UNTRUSTED, issue_summary, tool_error};
+use crate::tools::{UNTRUSTED, issue_summary, items, tool_error};
 
 /// Longest document text returned by `fetch`, in characters.
 const FETCH_BUDGET: usize = 50_000;
@@ -58,12 +58,7 @@ impl GitHub {
             .await
             .map_err(|e| e.to_tool_result())?;
         Ok(Json(SearchResults {
-            results: p
-                .items
-                .get("items")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
+            results: items(&p.items, "items")
                 .map(|i| {
                     let s = issue_summary(i);
                     SearchHit {

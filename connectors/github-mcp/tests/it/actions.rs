@@ -1,22 +1,20 @@
 //! Actions: listing workflows, dispatching one, re-running runs.
 
-use mock_kit::Fault;
+use connector_testkit::Client;
 use serde_json::json;
 
-use crate::World;
+use crate::{World, assert_names_field, assert_recovered, call_ok, call_preview};
 
 #[tokio::test]
 async fn list_workflows_pages() {
     let w = World::new().await;
     let client = w.stdio(&[]).await;
-    let r = client
-        .call(
-            "list_workflows",
-            json!({"owner": "acme", "repo": "api", "per_page": 2}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(
+        &client,
+        "list_workflows",
+        json!({"owner": "acme", "repo": "api", "per_page": 2}),
+    )
+    .await;
     assert_eq!(r.structured["total_count"], 3, "{}", r.text);
     let first = r.structured["workflows"].as_array().unwrap();
     assert_eq!(first.len(), 2);
@@ -47,15 +45,7 @@ async fn dispatch_starts_a_run_after_confirmation() {
     let runs = w.gh.run_count();
     let args = json!({"owner": "acme", "repo": "api", "workflow": "deploy.yml", "ref": "main",
         "inputs": {"environment": "staging", "dry_run": true}});
-    let preview = client
-        .call("dispatch_workflow", args.clone())
-        .await
-        .unwrap();
-    assert_eq!(
-        preview.structured["status"], "confirmation_required",
-        "{}",
-        preview.text
-    );
+    let preview = call_preview(&client, "dispatch_workflow", args.clone()).await;
     assert_eq!(preview.structured["preview"]["effect"], "send");
     assert!(
         preview.text.contains("Deploy") && preview.text.contains("staging"),
@@ -74,12 +64,7 @@ async fn dispatch_starts_a_run_after_confirmation() {
     assert_eq!(run.event, "workflow_dispatch");
     assert_eq!(run.head_branch, "main");
     assert_eq!(run.status, "queued");
-    let post = w
-        .kit
-        .requests()
-        .into_iter()
-        .find(|r| r.method == "POST" && r.path.ends_with("/dispatches"))
-        .unwrap();
+    let post = &w.sent("POST", |p| p.ends_with("/dispatches"))[0];
     assert_eq!(
         post.body["inputs"]["environment"], "staging",
         "{}",
@@ -93,34 +78,19 @@ async fn a_dispatch_whose_answer_is_lost_is_found_not_run_twice() {
     let w = World::new().await;
     let client = w.stdio(&[]).await;
     let runs = w.gh.run_count();
-    w.kit.push_fault(
-        Fault::commit_then_drop()
-            .method("POST")
-            .path_prefix("/repos/acme/api/actions/workflows/"),
-    );
+    w.lose_answer("POST", "/repos/acme/api/actions/workflows/");
     let args = json!({"owner": "acme", "repo": "api", "workflow": "deploy.yml", "ref": "main"});
     let (_, done) = client
         .call_confirmed("dispatch_workflow", args)
         .await
         .unwrap();
-    assert!(!done.is_error, "{}", done.text);
-    assert_eq!(done.structured["status"], "executed", "{}", done.text);
-    assert_eq!(
-        done.structured["result"]["recovered"], true,
-        "{}",
-        done.text
-    );
+    assert_recovered(&done);
     assert_eq!(w.gh.run_count(), runs + 1, "exactly one run");
     let run_id = done.structured["result"]["run_id"].as_u64().unwrap();
     let run = w.gh.run("acme", "api", run_id).unwrap();
     assert_eq!(run.event, "workflow_dispatch");
-    let sent = w
-        .kit
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST" && r.path.ends_with("/dispatches"))
-        .count();
-    assert_eq!(sent, 1, "the dispatch was not sent twice");
+    let sent = w.sent("POST", |p| p.ends_with("/dispatches"));
+    assert_eq!(sent.len(), 1, "the dispatch was not sent twice");
 }
 
 #[tokio::test]
@@ -144,10 +114,7 @@ async fn dispatch_errors_name_the_problem() {
             json!({"owner": "acme", "repo": "api", "workflow": "ci.yml"}),
         )
         .await;
-    match r {
-        Ok(r) => assert!(r.is_error && r.text.contains("ref"), "{}", r.text),
-        Err(e) => assert!(e.to_string().contains("ref"), "{e}"),
-    }
+    assert_names_field(r, "ref");
     // An unknown workflow: GitHub's 404, before any preview.
     let r = client
         .call(
@@ -174,14 +141,7 @@ async fn dispatch_errors_name_the_problem() {
 async fn rerun_the_failed_jobs_or_the_whole_run() {
     let w = World::new().await;
     let client = w.stdio(&[]).await;
-    let r = client
-        .call(
-            "list_workflow_runs",
-            json!({"owner": "acme", "repo": "api", "workflow": "ci.yml", "status": "failure"}),
-        )
-        .await
-        .unwrap();
-    let failed = r.structured["runs"][0]["id"].as_u64().unwrap();
+    let failed = failed_ci_run(&client).await;
     let before = w.gh.run("acme", "api", failed).unwrap();
     let passed_jobs: Vec<String> = before
         .jobs
@@ -262,20 +222,9 @@ async fn rerun_the_failed_jobs_or_the_whole_run() {
 async fn a_rerun_whose_answer_is_lost_is_found_not_run_twice() {
     let w = World::new().await;
     let client = w.stdio(&[]).await;
-    let r = client
-        .call(
-            "list_workflow_runs",
-            json!({"owner": "acme", "repo": "api", "workflow": "ci.yml", "status": "failure"}),
-        )
-        .await
-        .unwrap();
-    let failed = r.structured["runs"][0]["id"].as_u64().unwrap();
+    let failed = failed_ci_run(&client).await;
     let before = w.gh.run("acme", "api", failed).unwrap();
-    w.kit.push_fault(
-        Fault::commit_then_drop()
-            .method("POST")
-            .path_prefix("/repos/acme/api/actions/runs/"),
-    );
+    w.lose_answer("POST", "/repos/acme/api/actions/runs/");
     let (_, done) = client
         .call_confirmed(
             "rerun_workflow",
@@ -283,19 +232,20 @@ async fn a_rerun_whose_answer_is_lost_is_found_not_run_twice() {
         )
         .await
         .unwrap();
-    assert!(!done.is_error, "{}", done.text);
-    assert_eq!(
-        done.structured["result"]["recovered"], true,
-        "{}",
-        done.text
-    );
+    assert_recovered(&done);
     let after = w.gh.run("acme", "api", failed).unwrap();
     assert_eq!(after.run_attempt, before.run_attempt + 1, "one new attempt");
-    let sent = w
-        .kit
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST" && r.path.ends_with("/rerun"))
-        .count();
-    assert_eq!(sent, 1, "the re-run was not sent twice");
+    let sent = w.sent("POST", |p| p.ends_with("/rerun"));
+    assert_eq!(sent.len(), 1, "the re-run was not sent twice");
+}
+
+/// The id of a failed `ci.yml` run, as `list_workflow_runs` finds it.
+async fn failed_ci_run(client: &Client) -> u64 {
+    let r = call_ok(
+        client,
+        "list_workflow_runs",
+        json!({"owner": "acme", "repo": "api", "workflow": "ci.yml", "status": "failure"}),
+    )
+    .await;
+    r.structured["runs"][0]["id"].as_u64().unwrap()
 }

@@ -9,6 +9,8 @@ use mock_github::Options;
 use mock_kit::{MockKit, Served};
 use serde_json::json;
 
+use crate::{call_ok, printed};
+
 /// The App's test-only private key (`tests/it/app-key.pem`, generated for these tests).
 const KEY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/app-key.pem");
 const INSTALLATION: &str = "42";
@@ -84,11 +86,7 @@ async fn run(args: &[&str], env: &[(&'static str, String)]) -> (bool, String) {
         .output()
         .await
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = printed(&out);
     (out.status.success(), text)
 }
 
@@ -99,19 +97,18 @@ async fn an_app_installation_mints_a_token_and_reads_with_it() {
     assert_eq!(m.mints(), 0, "nothing is minted before the first call");
 
     // `acme/api` is private: only a valid installation token reads it.
-    let r = client
-        .call("get_repository", json!({"owner": "acme", "repo": "api"}))
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
-    let r = client
-        .call(
-            "list_issues",
-            json!({"owner": "acme", "repo": "api", "per_page": 3}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    call_ok(
+        &client,
+        "get_repository",
+        json!({"owner": "acme", "repo": "api"}),
+    )
+    .await;
+    let r = call_ok(
+        &client,
+        "list_issues",
+        json!({"owner": "acme", "repo": "api", "per_page": 3}),
+    )
+    .await;
     assert_eq!(r.structured["issues"].as_array().unwrap().len(), 3);
     // A one-hour token is minted once and reused.
     assert_eq!(m.mints(), 1);
@@ -131,14 +128,12 @@ async fn a_token_near_expiry_is_renewed_before_use() {
     m.prefix = "/api/v3";
     let client = m.stdio(&m.app_env()).await;
     for _ in 0..2 {
-        let r = client
-            .call(
-                "get_file_contents",
-                json!({"owner": "acme", "repo": "api", "path": "README.md"}),
-            )
-            .await
-            .unwrap();
-        assert!(!r.is_error, "{}", r.text);
+        call_ok(
+            &client,
+            "get_file_contents",
+            json!({"owner": "acme", "repo": "api", "path": "README.md"}),
+        )
+        .await;
     }
     assert_eq!(m.mints(), 2, "{:?}", m.kit.requests());
 }
@@ -285,10 +280,11 @@ async fn a_refused_token_exchange_names_the_installation() {
         "{:?}",
         m.kit.requests()
     );
-    let r = client
-        .call("get_repository", json!({"owner": "acme", "repo": "api"}))
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    call_ok(
+        &client,
+        "get_repository",
+        json!({"owner": "acme", "repo": "api"}),
+    )
+    .await;
     assert_eq!(m.mints(), 2);
 }

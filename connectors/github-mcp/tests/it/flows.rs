@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::World;
+use crate::{World, call_ok};
 
 #[tokio::test]
 async fn list_issues_pages_through_the_link_header() {
@@ -17,8 +17,7 @@ async fn list_issues_pages_through_the_link_header() {
         if let Some(c) = &cursor {
             args["cursor"] = json!(c);
         }
-        let r = client.call("list_issues", args).await.unwrap();
-        assert!(!r.is_error, "{}", r.text);
+        let r = call_ok(&client, "list_issues", args).await;
         pages += 1;
         for i in r.structured["issues"].as_array().unwrap() {
             assert!(seen.insert(i["number"].as_u64().unwrap()), "duplicate {i}");
@@ -58,8 +57,7 @@ async fn the_huge_pr_diff_comes_in_pages_under_the_budget() {
         if let Some(c) = &cursor {
             args["cursor"] = json!(c);
         }
-        let r = client.call("get_pull_request_diff", args).await.unwrap();
-        assert!(!r.is_error, "{}", r.text);
+        let r = call_ok(&client, "get_pull_request_diff", args).await;
         calls += 1;
         let lines = r.structured["lines"].as_u64().unwrap();
         assert!(lines <= 500, "{lines} lines over the budget");
@@ -100,25 +98,21 @@ async fn the_huge_pr_diff_comes_in_pages_under_the_budget() {
 async fn a_failed_run_leads_to_the_tail_of_its_log() {
     let w = World::new().await;
     let client = w.stdio(&[]).await;
-    let r = client
-        .call(
-            "list_workflow_runs",
-            json!({"owner": "acme", "repo": "api", "status": "failure"}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(
+        &client,
+        "list_workflow_runs",
+        json!({"owner": "acme", "repo": "api", "status": "failure"}),
+    )
+    .await;
     let runs = r.structured["runs"].as_array().unwrap();
     assert!(!runs.is_empty(), "{}", r.text);
     let run_id = runs[0]["id"].as_u64().unwrap();
-    let r = client
-        .call(
-            "get_workflow_run",
-            json!({"owner": "acme", "repo": "api", "run_id": run_id}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(
+        &client,
+        "get_workflow_run",
+        json!({"owner": "acme", "repo": "api", "run_id": run_id}),
+    )
+    .await;
     let jobs = r.structured["jobs"].as_array().unwrap();
     let failed = jobs
         .iter()
@@ -128,14 +122,12 @@ async fn a_failed_run_leads_to_the_tail_of_its_log() {
         !failed["failed_steps"].as_array().unwrap().is_empty(),
         "{failed}"
     );
-    let r = client
-        .call(
-            "get_job_logs",
-            json!({"owner": "acme", "repo": "api", "job_id": failed["id"], "tail_lines": 50}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(
+        &client,
+        "get_job_logs",
+        json!({"owner": "acme", "repo": "api", "job_id": failed["id"], "tail_lines": 50}),
+    )
+    .await;
     assert_eq!(r.structured["lines"], 50);
     assert_eq!(r.structured["truncated"], true);
     assert!(
@@ -149,29 +141,26 @@ async fn a_failed_run_leads_to_the_tail_of_its_log() {
 async fn ghes_prefix_works() {
     let w = World::ghes().await;
     let client = w.stdio(&[]).await;
-    let r = client
-        .call("get_repository", json!({"owner": "acme", "repo": "api"}))
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(
+        &client,
+        "get_repository",
+        json!({"owner": "acme", "repo": "api"}),
+    )
+    .await;
     assert_eq!(r.structured["full_name"], "acme/api");
-    let r = client
-        .call(
-            "list_issues",
-            json!({"owner": "acme", "repo": "api", "per_page": 5}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(
+        &client,
+        "list_issues",
+        json!({"owner": "acme", "repo": "api", "per_page": 5}),
+    )
+    .await;
     assert_eq!(r.structured["next_cursor"], "2");
-    let r = client
-        .call(
-            "get_issue",
-            json!({"owner": "acme", "repo": "api", "number": 1}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    call_ok(
+        &client,
+        "get_issue",
+        json!({"owner": "acme", "repo": "api", "number": 1}),
+    )
+    .await;
     assert!(
         w.kit
             .requests()
@@ -187,14 +176,12 @@ async fn ghes_prefix_works() {
 async fn files_directories_issues_pulls_and_search() {
     let w = World::new().await;
     let client = w.stdio(&[]).await;
-    let r = client
-        .call(
-            "get_file_contents",
-            json!({"owner": "acme", "repo": "api", "path": ""}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(
+        &client,
+        "get_file_contents",
+        json!({"owner": "acme", "repo": "api", "path": ""}),
+    )
+    .await;
     assert_eq!(r.structured["type"], "dir");
     let file = r.structured["entries"]
         .as_array()
@@ -205,68 +192,58 @@ async fn files_directories_issues_pulls_and_search() {
         .as_str()
         .unwrap()
         .to_owned();
-    let r = client
-        .call(
-            "get_file_contents",
-            json!({"owner": "acme", "repo": "api", "path": file, "max_chars": 1000}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(
+        &client,
+        "get_file_contents",
+        json!({"owner": "acme", "repo": "api", "path": file, "max_chars": 1000}),
+    )
+    .await;
     assert_eq!(r.structured["type"], "file");
     assert!(r.structured["text"].as_str().unwrap().chars().count() <= 1000);
 
-    let r = client
-        .call(
-            "list_commits",
-            json!({"owner": "acme", "repo": "api", "per_page": 10}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(
+        &client,
+        "list_commits",
+        json!({"owner": "acme", "repo": "api", "per_page": 10}),
+    )
+    .await;
     assert_eq!(r.structured["commits"].as_array().unwrap().len(), 10);
     assert_eq!(r.structured["next_cursor"], "2");
-    let r = client
-        .call(
-            "get_pull_request",
-            json!({"owner": "acme", "repo": "api", "number": mock_github::MERGEABLE_PR}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(
+        &client,
+        "get_pull_request",
+        json!({"owner": "acme", "repo": "api", "number": mock_github::MERGEABLE_PR}),
+    )
+    .await;
     assert_eq!(r.structured["number"], mock_github::MERGEABLE_PR);
     assert!(
         r.structured["checks"]["total"].as_u64().is_some(),
         "{}",
         r.text
     );
-    let r = client
-        .call(
-            "list_pull_requests",
-            json!({"owner": "acme", "repo": "api", "state": "all"}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(
+        &client,
+        "list_pull_requests",
+        json!({"owner": "acme", "repo": "api", "state": "all"}),
+    )
+    .await;
     assert!(!r.structured["pull_requests"].as_array().unwrap().is_empty());
 
-    let r = client
-        .call(
-            "search_issues",
-            json!({"query": "repo:acme/api is:issue is:open", "per_page": 5}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(
+        &client,
+        "search_issues",
+        json!({"query": "repo:acme/api is:issue is:open", "per_page": 5}),
+    )
+    .await;
     let first = &r.structured["issues"][0];
     let id = format!("{}#{}", first["repo"].as_str().unwrap(), first["number"]);
-    let r = client
-        .call("search", json!({"query": "repo:acme/api is:issue"}))
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
-    let r = client.call("fetch", json!({"id": id})).await.unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    call_ok(
+        &client,
+        "search",
+        json!({"query": "repo:acme/api is:issue"}),
+    )
+    .await;
+    let r = call_ok(&client, "fetch", json!({"id": id})).await;
     assert!(r.structured["text"].as_str().unwrap().contains("untrusted"));
     assert!(w.writes().is_empty(), "{:?}", w.writes());
 }
@@ -308,8 +285,7 @@ async fn search_code_pages_through_results() {
     let w = World::new().await;
     let client = w.stdio(&[]).await;
     let args = json!({"query": "fn repo:acme/api extension:rs", "per_page": 2});
-    let r = client.call("search_code", args.clone()).await.unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(&client, "search_code", args.clone()).await;
     let total = r.structured["total_count"].as_u64().unwrap();
     assert!(total > 2, "{}", r.text);
     let first = r.structured["results"].as_array().unwrap().clone();
@@ -330,8 +306,7 @@ async fn search_code_pages_through_results() {
     }
     let mut next = args;
     next["cursor"] = json!("2");
-    let r = client.call("search_code", next).await.unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(&client, "search_code", next).await;
     let second = r.structured["results"].as_array().unwrap();
     assert!(!second.is_empty());
     assert!(

@@ -4,6 +4,8 @@
 use mock_github::Options;
 use serde_json::json;
 
+use crate::call_ok;
+
 #[tokio::test]
 async fn a_spent_primary_limit_holds_later_calls_back_unsent() {
     let (mock, kit, _) = mock_github::spawn_with_handles(Options {
@@ -25,8 +27,7 @@ async fn a_spent_primary_limit_holds_later_calls_back_unsent() {
         .unwrap();
     let args = json!({"owner": "acme", "repo": "api"});
     for _ in 0..2 {
-        let r = client.call("get_repository", args.clone()).await.unwrap();
-        assert!(!r.is_error, "{}", r.text);
+        call_ok(&client, "get_repository", args.clone()).await;
     }
     // The second answer said `x-ratelimit-remaining: 0` with a reset an hour away.
     let sent = kit.requests().len();

@@ -10,9 +10,9 @@ mod pulls;
 mod tools;
 mod writes;
 
-use connector_testkit::{Client, ClientOptions, Era};
+use connector_testkit::{Client, ClientOptions, Era, ToolResult};
 use mock_github::MockGitHub;
-use mock_kit::{MockKit, Served};
+use mock_kit::{Fault, MockKit, RecordedRequest, Served};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_github-mcp");
 
@@ -82,6 +82,25 @@ impl World {
             .collect()
     }
 
+    /// The next `method` request to a path starting with `path_prefix` is
+    /// applied, then its answer is lost (the connection drops).
+    pub fn lose_answer(&self, method: &str, path_prefix: &str) {
+        self.kit.push_fault(
+            Fault::commit_then_drop()
+                .method(method)
+                .path_prefix(path_prefix),
+        );
+    }
+
+    /// Requests with `method` whose path passes `path`, oldest first.
+    pub fn sent(&self, method: &str, path: impl Fn(&str) -> bool) -> Vec<RecordedRequest> {
+        self.kit
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == method && path(&r.path))
+            .collect()
+    }
+
     /// Requests that would change GitHub (anything but GET).
     pub fn writes(&self) -> Vec<String> {
         self.kit
@@ -105,4 +124,53 @@ pub fn modern() -> ClientOptions {
         era: Era::Modern,
         ..Default::default()
     }
+}
+
+/// A write whose answer was lost (a fault after GitHub applied it) came
+/// back executed, found on GitHub instead of sent again.
+pub fn assert_recovered(done: &ToolResult) {
+    assert!(!done.is_error, "{}", done.text);
+    assert_eq!(done.structured["status"], "executed", "{}", done.text);
+    assert_eq!(
+        done.structured["result"]["recovered"], true,
+        "{}",
+        done.text
+    );
+}
+
+/// Invalid arguments are refused naming `field` (as a tool error, or by the
+/// client's schema check).
+pub fn assert_names_field(r: anyhow::Result<ToolResult>, field: &str) {
+    match r {
+        Ok(r) => assert!(r.is_error && r.text.contains(field), "{}", r.text),
+        Err(e) => assert!(e.to_string().contains(field), "{e}"),
+    }
+}
+
+/// Calls `tool` and asserts it answered without a tool error.
+pub async fn call_ok(client: &Client, tool: &str, args: serde_json::Value) -> ToolResult {
+    let r = client.call(tool, args).await.unwrap();
+    assert!(!r.is_error, "{tool}: {}", r.text);
+    r
+}
+
+/// Calls a write tool without a token and asserts it answered with a
+/// preview to confirm.
+pub async fn call_preview(client: &Client, tool: &str, args: serde_json::Value) -> ToolResult {
+    let r = client.call(tool, args).await.unwrap();
+    assert_eq!(
+        r.structured["status"], "confirmation_required",
+        "{tool}: {}",
+        r.text
+    );
+    r
+}
+
+/// What a finished command printed: its stdout, then its stderr.
+pub fn printed(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }

@@ -1,10 +1,9 @@
 //! Pull request writes: create, update, review, and the tier-4 merge.
 
 use mock_github::{CONFLICTING_PR, MERGEABLE_PR, OUTSIDER_PR};
-use mock_kit::Fault;
 use serde_json::json;
 
-use crate::World;
+use crate::{World, assert_names_field, assert_recovered, call_ok, call_preview};
 
 fn names(tools: &[rmcp::model::Tool]) -> Vec<String> {
     tools.iter().map(|t| t.name.to_string()).collect()
@@ -17,15 +16,7 @@ async fn create_pull_request_goes_through_the_token_flow() {
     let before = w.gh.pull_count();
     let args = json!({"owner": "acme", "repo": "api", "title": "Rate limits on top of the refactor",
         "head": "feature/rate-limit", "base": "refactor/orders", "body": "Stacked on #34."});
-    let preview = client
-        .call("create_pull_request", args.clone())
-        .await
-        .unwrap();
-    assert_eq!(
-        preview.structured["status"], "confirmation_required",
-        "{}",
-        preview.text
-    );
+    let preview = call_preview(&client, "create_pull_request", args.clone()).await;
     assert!(
         preview.text.contains("feature/rate-limit") && preview.text.contains("refactor/orders"),
         "{}",
@@ -136,22 +127,11 @@ async fn reviews_go_through_the_token_flow_and_need_a_body_to_comment() {
             json!({"owner": "acme", "repo": "api", "number": MERGEABLE_PR, "event": "LGTM"}),
         )
         .await;
-    match r {
-        Ok(r) => assert!(r.is_error && r.text.contains("event"), "{}", r.text),
-        Err(e) => assert!(e.to_string().contains("event"), "{e}"),
-    }
+    assert_names_field(r, "event");
 
     let args = json!({"owner": "acme", "repo": "api", "number": MERGEABLE_PR, "event": "APPROVE",
         "body": "Ship it."});
-    let preview = client
-        .call("create_pull_request_review", args.clone())
-        .await
-        .unwrap();
-    assert_eq!(
-        preview.structured["status"], "confirmation_required",
-        "{}",
-        preview.text
-    );
+    let preview = call_preview(&client, "create_pull_request_review", args.clone()).await;
     assert!(preview.text.contains(&head[..12]), "{}", preview.text);
     assert!(w.writes().is_empty(), "{:?}", w.writes());
     let mut confirmed = args;
@@ -177,22 +157,15 @@ async fn reviews_go_through_the_token_flow_and_need_a_body_to_comment() {
         )
     );
     // The review was pinned to the head commit shown in the preview.
-    let post = w
-        .kit
-        .requests()
-        .into_iter()
-        .find(|r| r.method == "POST" && r.path.ends_with("/reviews"))
-        .unwrap();
+    let post = &w.sent("POST", |p| p.ends_with("/reviews"))[0];
     assert_eq!(post.body["commit_id"], head.as_str(), "{}", post.body);
     // get_pull_request shows the new review.
-    let r = client
-        .call(
-            "get_pull_request",
-            json!({"owner": "acme", "repo": "api", "number": MERGEABLE_PR}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(
+        &client,
+        "get_pull_request",
+        json!({"owner": "acme", "repo": "api", "number": MERGEABLE_PR}),
+    )
+    .await;
     let last = r.structured["reviews"]
         .as_array()
         .unwrap()
@@ -263,10 +236,7 @@ async fn merge_refuses_another_head_and_merges_after_confirmation() {
             json!({"owner": "acme", "repo": "api", "number": MERGEABLE_PR, "merge_method": "fast-forward"}),
         )
         .await;
-    match r {
-        Ok(r) => assert!(r.is_error && r.text.contains("merge_method"), "{}", r.text),
-        Err(e) => assert!(e.to_string().contains("merge_method"), "{e}"),
-    }
+    assert_names_field(r, "merge_method");
     // A PR GitHub cannot merge is refused in words.
     let r = client
         .call(
@@ -299,12 +269,7 @@ async fn merge_refuses_another_head_and_merges_after_confirmation() {
     let after = w.gh.pull("acme", "api", MERGEABLE_PR).unwrap();
     assert!(after.merged);
     assert_eq!(after.state, "closed");
-    let put = w
-        .kit
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "PUT")
-        .collect::<Vec<_>>();
+    let put = w.sent("PUT", |_| true);
     assert_eq!(put.len(), 1, "merged once");
     assert_eq!(
         put[0].body["sha"],
@@ -366,18 +331,12 @@ async fn new_writes_outside_write_repos_never_reach_github() {
         w.requests_to("/repos/acme/api")
     );
     // Inside the scope the same tools preview.
-    let r = client
-        .call(
-            "update_pull_request",
-            json!({"owner": "acme", "repo": "web", "number": 7, "title": "Dark mode!"}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        r.structured["status"], "confirmation_required",
-        "{}",
-        r.text
-    );
+    call_preview(
+        &client,
+        "update_pull_request",
+        json!({"owner": "acme", "repo": "web", "number": 7, "title": "Dark mode!"}),
+    )
+    .await;
     assert!(w.writes().is_empty(), "{:?}", w.writes());
 }
 
@@ -386,11 +345,7 @@ async fn commit_then_drop_opens_exactly_one_pull_request() {
     let w = World::new().await;
     let client = w.stdio(&[]).await;
     let before = w.gh.pull_count();
-    w.kit.push_fault(
-        Fault::commit_then_drop()
-            .method("POST")
-            .path_prefix("/repos/acme/api/pulls"),
-    );
+    w.lose_answer("POST", "/repos/acme/api/pulls");
     let (_, done) = client
         .call_confirmed(
             "create_pull_request",
@@ -399,26 +354,15 @@ async fn commit_then_drop_opens_exactly_one_pull_request() {
         )
         .await
         .unwrap();
-    assert!(!done.is_error, "{}", done.text);
-    assert_eq!(done.structured["status"], "executed", "{}", done.text);
-    assert_eq!(
-        done.structured["result"]["recovered"], true,
-        "{}",
-        done.text
-    );
+    assert_recovered(&done);
     assert_eq!(w.gh.pull_count(), before + 1, "exactly one pull request");
     let number = done.structured["result"]["number"].as_u64().unwrap();
     assert_eq!(
         w.gh.pull("acme", "api", number).unwrap().head_ref,
         "wip/async-pool"
     );
-    let creates = w
-        .kit
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST" && r.path == "/repos/acme/api/pulls")
-        .count();
-    assert_eq!(creates, 1, "the create was not sent twice");
+    let creates = w.sent("POST", |p| p == "/repos/acme/api/pulls");
+    assert_eq!(creates.len(), 1, "the create was not sent twice");
 }
 
 #[tokio::test]
@@ -504,15 +448,7 @@ async fn a_merge_confirmed_for_an_older_head_is_refused() {
     let w = World::new().await;
     let client = w.stdio(&["--tools", "merge_pull_request"]).await;
     let args = json!({"owner": "acme", "repo": "api", "number": MERGEABLE_PR});
-    let preview = client
-        .call("merge_pull_request", args.clone())
-        .await
-        .unwrap();
-    assert_eq!(
-        preview.structured["status"], "confirmation_required",
-        "{}",
-        preview.text
-    );
+    let preview = call_preview(&client, "merge_pull_request", args.clone()).await;
     // Someone pushes to the head branch after the user saw the preview.
     let moved =
         w.gh.push_commit(

@@ -1,9 +1,8 @@
 //! Write safety: the token flow, write scopes, and exactly-once creates.
 
-use mock_kit::Fault;
 use serde_json::json;
 
-use crate::World;
+use crate::{World, assert_recovered, call_ok, call_preview, printed};
 
 fn create_args() -> serde_json::Value {
     json!({"owner": "acme", "repo": "api", "title": "Rotate the TLS certificates", "body": "Before they expire.", "labels": ["bug"]})
@@ -14,12 +13,7 @@ async fn create_issue_goes_through_the_token_flow() {
     let w = World::new().await;
     let client = w.stdio(&[]).await;
     let before = w.gh.issue_count();
-    let preview = client.call("create_issue", create_args()).await.unwrap();
-    assert_eq!(
-        preview.structured["status"], "confirmation_required",
-        "{}",
-        preview.text
-    );
+    let preview = call_preview(&client, "create_issue", create_args()).await;
     assert!(w.writes().is_empty(), "{:?}", w.writes());
     assert_eq!(w.gh.issue_count(), before);
     let mut args = create_args();
@@ -37,12 +31,7 @@ async fn create_issue_goes_through_the_token_flow() {
     );
     assert_eq!(w.gh.issue_count(), before + 1);
     // The body carries the hidden marker.
-    let post = w
-        .kit
-        .requests()
-        .into_iter()
-        .find(|r| r.method == "POST" && r.path == "/repos/acme/api/issues")
-        .unwrap();
+    let post = &w.sent("POST", |p| p == "/repos/acme/api/issues")[0];
     assert!(
         post.body["body"].as_str().unwrap().contains("<!-- mcp:"),
         "{}",
@@ -80,18 +69,12 @@ async fn writes_outside_write_repos_never_reach_github() {
         "{:?}",
         w.kit.requests().iter().map(|r| &r.path).collect::<Vec<_>>()
     );
-    let r = client
-        .call(
-            "add_issue_comment",
-            json!({"owner": "acme", "repo": "web", "number": 1, "body": "x"}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        r.structured["status"], "confirmation_required",
-        "{}",
-        r.text
-    );
+    call_preview(
+        &client,
+        "add_issue_comment",
+        json!({"owner": "acme", "repo": "web", "number": 1, "body": "x"}),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -99,30 +82,15 @@ async fn commit_then_drop_creates_exactly_one_issue() {
     let w = World::new().await;
     let client = w.stdio(&[]).await;
     let before = w.gh.issue_count();
-    w.kit.push_fault(
-        Fault::commit_then_drop()
-            .method("POST")
-            .path_prefix("/repos/acme/api/issues"),
-    );
+    w.lose_answer("POST", "/repos/acme/api/issues");
     let (_, done) = client
         .call_confirmed("create_issue", create_args())
         .await
         .unwrap();
-    assert!(!done.is_error, "{}", done.text);
-    assert_eq!(done.structured["status"], "executed", "{}", done.text);
-    assert_eq!(
-        done.structured["result"]["recovered"], true,
-        "{}",
-        done.text
-    );
+    assert_recovered(&done);
     assert_eq!(w.gh.issue_count(), before + 1, "exactly one issue");
-    let creates = w
-        .kit
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST" && r.path == "/repos/acme/api/issues")
-        .count();
-    assert_eq!(creates, 1, "the create was not sent twice");
+    let creates = w.sent("POST", |p| p == "/repos/acme/api/issues");
+    assert_eq!(creates.len(), 1, "the create was not sent twice");
 }
 
 #[tokio::test]
@@ -176,11 +144,7 @@ async fn doctor_checks_the_token() {
         .output()
         .await
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = printed(&out);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("authenticated as alice"), "{text}");
 }
@@ -213,13 +177,11 @@ async fn http_transport_serves_the_same_tools() {
     let client = connector_testkit::Client::http(&server.url, None, crate::modern())
         .await
         .unwrap();
-    let r = client
-        .call(
-            "list_issues",
-            json!({"owner": "acme", "repo": "api", "per_page": 5}),
-        )
-        .await
-        .unwrap();
-    assert!(!r.is_error, "{}", r.text);
+    let r = call_ok(
+        &client,
+        "list_issues",
+        json!({"owner": "acme", "repo": "api", "per_page": 5}),
+    )
+    .await;
     assert_eq!(r.structured["issues"].as_array().unwrap().len(), 5);
 }
