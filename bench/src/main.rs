@@ -48,7 +48,7 @@ struct Args {
     /// Spawns per connector for the cold start (default 100, 30 with --quick; at least 30).
     #[arg(long)]
     spawns: Option<usize>,
-    /// Only these connectors (names from the table: zapier, jira, servicenow, crm, mcp-suite).
+    /// Only these connectors (names from the table: zapier, jira, servicenow, crm, github, mcp-suite).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// With `all`: leave out the criterion micro-benchmarks (run them with `bench micro`).

@@ -90,7 +90,7 @@ impl Target {
 }
 
 /// Every connector benchmarked. Append new ones here.
-pub const TARGETS: &[Target] = &[ZAPIER, JIRA, SERVICENOW, CRM, SUITE];
+pub const TARGETS: &[Target] = &[ZAPIER, JIRA, SERVICENOW, CRM, GITHUB, SUITE];
 
 /// The kit's default upstream quota per scope (`connector_kit::run`).
 const KIT_DEFAULT_QUOTA: f64 = 25.0;
@@ -355,6 +355,44 @@ const CRM: Target = Target {
     compared: "crm `list_pipelines` makes one request, `GET /crm/v3/pipelines/deals` with the bearer token \
                (scope `hubspot:<host>:general`, crm-mcp's own quota 9/s, burst 20, HubSpot's published \
                limit); the direct row sends the same request and headers.",
+};
+
+// ---- github -----------------------------------------------------------------
+
+/// mock-github's default personal access token.
+const GITHUB_TOKEN: &str = "mock-gh-token";
+
+const GITHUB: Target = Target {
+    name: "github",
+    binary: "github-mcp",
+    kind: Kind::Single,
+    mocks: &[MockSpec {
+        binary: "mock-github",
+        // Lift the mock's hourly primary limit so the direct loop is never refused.
+        args: &["--listen", "127.0.0.1:0", "--rate-limit", "1000000000"],
+    }],
+    args: |mocks, _| {
+        Ok(["--api-url", &mocks[0], "--token", GITHUB_TOKEN]
+            .map(String::from)
+            .to_vec())
+    },
+    read_tool: "get_repository",
+    read_args: || json!({"owner": "acme", "repo": "api"}),
+    // The kit's default quota on `github:<host>:read`.
+    upstream_quota: Some(KIT_DEFAULT_QUOTA),
+    direct: |mocks| Direct {
+        method: reqwest::Method::GET,
+        url: format!("{}/repos/acme/api", mocks[0].trim_end_matches('/')),
+        headers: vec![
+            ("Accept", "application/vnd.github+json".into()),
+            ("X-GitHub-Api-Version", "2022-11-28".into()),
+            ("Authorization", format!("Bearer {GITHUB_TOKEN}")),
+        ],
+        body: None,
+    },
+    compared: "github `get_repository` makes one request, `GET /repos/acme/api` through octocrab with the \
+               bearer token (scope `github:<host>:read`, kit default quota 25/s); the direct row sends the \
+               same request and headers.",
 };
 
 // ---- mcp-suite --------------------------------------------------------------
