@@ -55,8 +55,6 @@ const SERVICE: &str = "GitHub";
 
 /// GitHub's JSON media type, the default `Accept`.
 const JSON: &str = "application/vnd.github+json";
-/// The REST API version every request asks for (GitHub's calendar versioning).
-pub const API_VERSION: (&str, &str) = ("x-github-api-version", "2022-11-28");
 /// The search media type that adds `text_matches` (the matched fragments) to each hit.
 pub const TEXT_MATCH: &str = "application/vnd.github.text-match+json";
 
@@ -349,7 +347,6 @@ impl GitHubClient {
             .method(method)
             .uri(target)
             .header(ACCEPT, accept)
-            .header(API_VERSION.0, API_VERSION.1)
             .extension(Scope(scope_name(&self.host, class)));
         self.octo
             .build_request(builder, body)

@@ -170,6 +170,30 @@ async fn ghes_prefix_works() {
         "{:?}",
         w.kit.requests().iter().map(|r| &r.path).collect::<Vec<_>>()
     );
+    // Every request names GitHub's media type and REST API version, each once.
+    for r in w
+        .kit
+        .requests()
+        .into_iter()
+        .filter(|r| !r.path.starts_with("/__admin"))
+    {
+        assert_eq!(
+            r.headers.get("x-github-api-version").map(String::as_str),
+            Some("2022-11-28"),
+            "{} {}",
+            r.method,
+            r.path
+        );
+        assert!(
+            r.headers
+                .get("accept")
+                .is_some_and(|a| a.starts_with("application/vnd.github")),
+            "{} {}: {:?}",
+            r.method,
+            r.path,
+            r.headers.get("accept")
+        );
+    }
 }
 
 #[tokio::test]
