@@ -205,13 +205,12 @@ fn main() -> anyhow::Result<()> {
     std::fs::write(&json_path, serde_json::to_string_pretty(&report)?)?;
     std::fs::write(&md_path, &md)?;
 
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(md.as_bytes())?;
-    writeln!(
-        stdout,
-        "\nSaved {} and {}.",
+    // The report on stdout stays free of this machine's paths; where it was saved is progress.
+    std::io::stdout().lock().write_all(md.as_bytes())?;
+    progress(&format!(
+        "saved {} and {}",
         json_path.display(),
         md_path.display()
-    )?;
+    ));
     Ok(())
 }
