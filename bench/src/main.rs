@@ -1,8 +1,7 @@
 //! `bench`: the benchmark runner of the connector suite.
 //!
 //! ```text
-//! cargo build --release --workspace
-//! cargo run --release -p bench -- all            # every section
+//! cargo run --release -p bench -- all            # every section (builds what it starts)
 //! cargo run --release -p bench -- all --quick    # a short smoke run
 //! cargo run --release -p bench -- cold-start     # one section
 //! ```
@@ -54,6 +53,10 @@ struct Args {
     /// With `all`: leave out the criterion micro-benchmarks (run them with `bench micro`).
     #[arg(long)]
     skip_micro: bool,
+    /// Do not build the release binaries first (by default the runner runs
+    /// `cargo build --release -p <each connector and mock it starts>`).
+    #[arg(long)]
+    no_build: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -115,6 +118,17 @@ fn main() -> anyhow::Result<()> {
             .join(", ")
     );
     let needs_processes = args.what != What::Micro;
+    if needs_processes && !args.no_build {
+        let mut binaries: Vec<&str> = Vec::new();
+        for t in &selected {
+            for b in std::iter::once(t.binary).chain(t.mocks.iter().map(|m| m.binary)) {
+                if !binaries.contains(&b) {
+                    binaries.push(b);
+                }
+            }
+        }
+        procs::build_release(&binaries)?;
+    }
     let prepared: Vec<Prepared> = if needs_processes {
         selected
             .iter()

@@ -29,11 +29,42 @@ pub fn sibling(name: &str) -> anyhow::Result<PathBuf> {
     let path = bin_dir()?.join(name);
     if !path.is_file() {
         bail!(
-            "{} not found next to the bench binary; build everything first with\n\n    cargo build --release --workspace\n",
+            "{} not found next to the bench binary; run without --no-build, or build it with\n\n    cargo build --release --workspace\n",
             path.display()
         );
     }
     Ok(path)
+}
+
+/// Builds the release binaries the run needs (`cargo build --release -p …`, each package named
+/// like its binary) into the target directory this executable lives in, so one
+/// `cargo run --release -p bench -- all` works from a clean clone. A no-op when they are fresh.
+pub fn build_release(binaries: &[&str]) -> anyhow::Result<()> {
+    let bin_dir = bin_dir()?;
+    anyhow::ensure!(
+        bin_dir.file_name().is_some_and(|n| n == "release"),
+        "the bench runner must be a release build (cargo run --release -p bench); it is in {}",
+        bin_dir.display()
+    );
+    let target_dir = bin_dir.parent().context("no target directory")?;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("no workspace root")?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(&cargo);
+    cmd.current_dir(root).args(["build", "--release"]);
+    for binary in binaries {
+        cmd.args(["-p", binary]);
+    }
+    crate::progress(&format!("building: {cmd:?}"));
+    let status = cmd
+        .stdout(std::io::stderr())
+        .stdin(Stdio::null())
+        .env("CARGO_TARGET_DIR", target_dir)
+        .status()
+        .with_context(|| format!("running {cargo} build"))?;
+    anyhow::ensure!(status.success(), "cargo build failed ({status})");
+    Ok(())
 }
 
 /// Resident set size of `pid` in KiB (`VmRSS` in `/proc/<pid>/status`).
