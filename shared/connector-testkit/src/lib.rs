@@ -1,6 +1,8 @@
 //! Test helpers (dev-only): start connectors as real processes, connect an
 //! rmcp client over stdio or streamable HTTP in either protocol era, call
-//! tools, and mint JWTs from a tiny local OAuth issuer.
+//! tools, and mint JWTs from a tiny local OAuth issuer. Also runs real backing services on
+//! free 127.0.0.1 ports in temp dirs: [`RedisServer`] and [`Nginx`] (a test fails, naming
+//! the Debian package to install, when the binary is missing).
 //!
 //! ```ignore
 //! let mock = mock_zapier::spawn(Default::default()).await?;
@@ -10,12 +12,18 @@
 //! ```
 
 mod client;
+mod external;
 mod issuer;
+mod nginx;
 mod process;
+mod redis;
 
 pub use client::{Client, ClientOptions, Elicit, Era, ToolResult};
+pub use external::free_port;
 pub use issuer::TestIssuer;
+pub use nginx::Nginx;
 pub use process::HttpServer;
+pub use redis::RedisServer;
 
 /// Asserts what every connector promises about each tool in a `tools/list`:
 /// a title, a description that starts with "Use this", all four annotation
