@@ -32,10 +32,16 @@ RUN set -eux; \
     apt-get update; \
     apt-get install -y --no-install-recommends ca-certificates; \
     rm -rf /var/lib/apt/lists/*; \
-    useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin mcp
+    useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin mcp; \
+    install -d -o 10001 -g 10001 -m 0700 /var/lib/mcp-connectors
 COPY --from=builder /out/ /usr/local/bin/
 USER 10001:10001
 ENV RUST_LOG=info
+# The state dir: the default store (sqlite:<dir>/<connector>.sqlite3) lives
+# here, owned by the image's user (the user has no home directory). A volume,
+# so the store outlives a re-created container; `--state` chooses another.
+ENV MCP_STATE_DIR=/var/lib/mcp-connectors
+VOLUME ["/var/lib/mcp-connectors"]
 # mcp-suite, zapier-mcp, mock-zapier, jira-mcp, mock-jira, servicenow-mcp,
 # mock-servicenow, crm-mcp, mock-crm, github-mcp, mock-github (see docker-compose.yml)
 EXPOSE 8931 8101 9101 8102 9102 8103 9103 8104 9104 8105 9105
