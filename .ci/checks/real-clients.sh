@@ -31,15 +31,44 @@ TARGET="${CARGO_TARGET_DIR:-target}/debug"
 cargo build --locked --quiet -p zapier-mcp -p mock-zapier -p jira-mcp -p mock-jira \
   -p servicenow-mcp -p mock-servicenow -p crm-mcp -p mock-crm -p github-mcp -p mock-github
 WORK="$(mktemp -d)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+# The PID of every server started here, one a line. `start` runs inside
+# $(...), a subshell, so a shell variable would not outlive it: a file does.
+PIDFILE="$WORK/pids"
+: > "$PIDFILE"
+running() { # pid: alive and not a zombie
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+# Stops every started server (TERM, then KILL after 5 s) and fails if one had
+# to be killed or is still there.
+stop_all() {
+  local p left=()
+  while read -r p; do kill "$p" 2>/dev/null || true; done < "$PIDFILE"
+  for _ in $(seq 1 50); do
+    left=()
+    while read -r p; do if running "$p"; then left+=("$p"); fi; done < "$PIDFILE"
+    [ ${#left[@]} -eq 0 ] && return 0
+    sleep 0.1
+  done
+  kill -9 "${left[@]}" 2>/dev/null || true
+  echo "FAIL servers still running 5 s after SIGTERM (killed): ${left[*]}" >&2
+  return 1
+}
+cleanup() {
+  local rc=$?
+  stop_all || rc=1
+  rm -rf "$WORK"
+  exit "$rc"
+}
 trap cleanup EXIT
 
-# Start a mock and wait for its URL (first stdout line).
+# Start a server and wait for its URL (first stdout line).
 start() { # name cmd...
   local name=$1; shift
   "$@" > "$WORK/$name.out" 2> "$WORK/$name.err" &
-  PIDS+=($!)
+  echo "$!" >> "$PIDFILE"
   for _ in $(seq 1 100); do
     [ -s "$WORK/$name.out" ] && { head -1 "$WORK/$name.out"; return; }
     sleep 0.1

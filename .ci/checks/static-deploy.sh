@@ -27,9 +27,11 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 TEMPLATE=deploy/nginx/templates/mcp-suite.conf.template
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+# shellcheck disable=SC2016 # the dollar signs are the template's, literally
 sed -e 's/\${SUITE_UPSTREAM_A}/127.0.0.1:18931/g' \
     -e 's/\${SUITE_UPSTREAM_B}/127.0.0.1:18932/g' \
     -e 's/\${NGINX_LISTEN_PORT}/127.0.0.1:18930/g' "$TEMPLATE" > "$TMP/mcp-suite.conf"
+# shellcheck disable=SC2016
 if grep -n '\${' "$TMP/mcp-suite.conf"; then
   echo "FAIL $TEMPLATE uses a template variable other than the three above"; exit 1
 fi
