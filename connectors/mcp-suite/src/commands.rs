@@ -11,7 +11,8 @@ use connector_kit::Check;
 use connector_kit::audit::ChainedAudit;
 use connector_kit::cli::KitArgs;
 use connector_kit::confirm::AuditSink;
-use connector_kit::run::{base_url, http_options, inbound_auth};
+use connector_kit::run::{base_url, http_options, inbound_auth, open_state, state_check};
+use connector_kit::state::State;
 use connector_kit::tools::{ToolRow, print_tools};
 
 use crate::cli::{SuiteCli, SuiteCommand};
@@ -72,7 +73,11 @@ pub struct Bound {
 
 /// Binds `--listen` and mounts every ready connector at `/<name>/mcp` behind
 /// one inbound-auth layer whose metadata covers every path.
-pub async fn bind(kit: &KitArgs, ready: Vec<Box<dyn Ready>>) -> anyhow::Result<Bound> {
+pub async fn bind(
+    kit: &KitArgs,
+    ready: Vec<Box<dyn Ready>>,
+    state: &State,
+) -> anyhow::Result<Bound> {
     if ready.is_empty() {
         bail!(
             "no connector to serve: configure at least one (a [zapier] table in --config, or its \
@@ -93,7 +98,8 @@ pub async fn bind(kit: &KitArgs, ready: Vec<Box<dyn Ready>>) -> anyhow::Result<B
     let path_refs: Vec<&str> = paths.iter().map(String::as_str).collect();
     let auth = inbound_auth(kit, &base, &path_refs).await?;
     auth.check_bind(addr).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let opts = http_options(kit);
+    let mut opts = http_options(kit);
+    opts.state = Some(state.clone());
     let mut endpoints = Vec::new();
     let mut mounts = Vec::new();
     for (r, path) in ready.into_iter().zip(&paths) {
@@ -110,16 +116,29 @@ pub async fn bind(kit: &KitArgs, ready: Vec<Box<dyn Ready>>) -> anyhow::Result<B
     })
 }
 
-async fn build_selected(cli: &SuiteCli, all_if_none: bool) -> anyhow::Result<Enabled> {
+async fn build_selected(
+    cli: &SuiteCli,
+    all_if_none: bool,
+    state: &State,
+) -> anyhow::Result<Enabled> {
     let hosted = hosted();
     let selection = select(&hosted, &cli.suite, &cli.file, all_if_none)?;
     let audit = audit_sink(&cli.kit)?;
-    build_all(selection, &cli.kit, &cli.file, audit, cli.suite.strict).await
+    build_all(
+        selection,
+        &cli.kit,
+        &cli.file,
+        audit,
+        state,
+        cli.suite.strict,
+    )
+    .await
 }
 
 async fn serve(cli: &SuiteCli) -> anyhow::Result<ExitCode> {
-    let enabled = build_selected(cli, false).await?;
-    let bound = bind(&cli.kit, enabled.ready).await?;
+    let state = open_state(&cli.kit, "mcp-suite").await?;
+    let enabled = build_selected(cli, false, &state).await?;
+    let bound = bind(&cli.kit, enabled.ready, &state).await?;
     // One endpoint URL per line, the first line first (as the single binaries
     // print their /mcp URL), so scripts and tests can start on port 0.
     for (name, url) in &bound.endpoints {
@@ -144,7 +163,8 @@ struct SuiteToolRow<'a> {
 }
 
 async fn tools(cli: &SuiteCli, json: bool) -> anyhow::Result<ExitCode> {
-    let enabled = build_selected(cli, true).await?;
+    // Listing tools records nothing: it needs no state file.
+    let enabled = build_selected(cli, true, &State::memory("mcp-suite")).await?;
     let per: Vec<(&'static str, Vec<ToolRow>)> = enabled
         .ready
         .iter()
@@ -183,7 +203,8 @@ async fn doctor(cli: &SuiteCli) -> anyhow::Result<ExitCode> {
     let selection = select(&hosted, &cli.suite, &cli.file, false)?;
     let selected: Vec<&'static str> = selection.enabled.iter().map(|h| h.name()).collect();
     let audit = audit_sink(kit)?;
-    let enabled = build_all(selection, kit, &cli.file, audit, false).await?;
+    let state = open_state(kit, "mcp-suite").await?;
+    let enabled = build_all(selection, kit, &cli.file, audit, &state, false).await?;
 
     let mut ok = true;
     let mut report = |section: &str, checks: &[Check]| {
@@ -212,6 +233,7 @@ async fn doctor(cli: &SuiteCli) -> anyhow::Result<ExitCode> {
             kit.read_only
         ),
     )];
+    suite_checks.push(state_check(&state).await);
     let paths: Vec<String> = enabled
         .ready
         .iter()

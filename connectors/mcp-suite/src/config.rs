@@ -14,6 +14,7 @@ use std::sync::Arc;
 use anyhow::bail;
 use connector_kit::cli::{KitArgs, toml_to_args};
 use connector_kit::confirm::AuditSink;
+use connector_kit::state::State;
 
 use crate::cli::{ConfigFile, SuiteArgs};
 use crate::registry::{Hosted, Ready};
@@ -162,6 +163,7 @@ pub async fn build_all(
     kit: &KitArgs,
     file: &ConfigFile,
     audit: Arc<dyn AuditSink>,
+    state: &State,
     strict: bool,
 ) -> anyhow::Result<Enabled> {
     let mut enabled = Enabled {
@@ -173,7 +175,10 @@ pub async fn build_all(
     }
     for h in selection.enabled {
         let built = match section_argv(h, file) {
-            Ok(argv) => h.build(kit.clone(), argv, audit.clone()).await,
+            Ok(argv) => {
+                h.build(kit.clone(), argv, audit.clone(), state.clone())
+                    .await
+            }
             Err(e) => Err(anyhow::anyhow!(e)),
         };
         match built {

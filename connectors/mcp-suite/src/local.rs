@@ -283,8 +283,14 @@ impl LocalSuite {
     ) -> anyhow::Result<Self> {
         let registry = hosted();
         let selection = select(&registry, suite, file, false)?;
-        let enabled = build_all(selection, &kit, file, audit, suite.strict).await?;
-        let bound = bind(&kit, enabled.ready).await?;
+        // The mocks start empty every time, so by default the local suite keeps its state in
+        // memory too (nothing is left behind in the user's state directory).
+        let state = match kit.state {
+            Some(_) => connector_kit::run::open_state(&kit, "mcp-suite").await?,
+            None => connector_kit::state::State::memory("mcp-suite"),
+        };
+        let enabled = build_all(selection, &kit, file, audit, &state, suite.strict).await?;
+        let bound = bind(&kit, enabled.ready, &state).await?;
         let stop = CancellationToken::new();
         let server = tokio::spawn(connector_kit::http::serve(
             bound.listener,

@@ -16,6 +16,7 @@ use connector_kit::cli::KitArgs;
 use connector_kit::confirm::{AuditSink, Tier};
 use connector_kit::http::{HttpOptions, Mount, mount};
 use connector_kit::run::{Built, build};
+use connector_kit::state::State;
 use connector_kit::tools::{ToolRow, tool_rows};
 use connector_kit::{Check, Connector};
 
@@ -49,12 +50,14 @@ pub trait Hosted: Send + Sync {
     /// [`SectionPolicy`].
     fn command(&self) -> clap::Command;
     /// Builds the connector from the suite's kit options and `argv` (the
-    /// section as arguments to [`Hosted::command`], binary name first).
+    /// section as arguments to [`Hosted::command`], binary name first), with the
+    /// process's state store (the connector keeps its own namespace in it).
     fn build(
         &self,
         kit: KitArgs,
         argv: Vec<OsString>,
         audit: Arc<dyn AuditSink>,
+        state: State,
     ) -> BoxFuture<'_, anyhow::Result<Box<dyn Ready>>>;
 }
 
@@ -129,6 +132,7 @@ impl<C: Connector> Hosted for Slot<C> {
         mut kit: KitArgs,
         argv: Vec<OsString>,
         audit: Arc<dyn AuditSink>,
+        state: State,
     ) -> BoxFuture<'_, anyhow::Result<Box<dyn Ready>>> {
         Box::pin(async move {
             let matches = self
@@ -140,7 +144,7 @@ impl<C: Connector> Hosted for Slot<C> {
             SectionPolicy::from_arg_matches(&matches)
                 .map_err(|e| anyhow::anyhow!(crate::config::clap_message(&e)))?
                 .apply(&mut kit);
-            let built = build::<C>(&kit, options, audit).await?;
+            let built = build::<C>(&kit, options, audit, &state).await?;
             Ok(Box::new(Hosting(built)) as Box<dyn Ready>)
         })
     }

@@ -26,7 +26,7 @@ pub struct Options {
     /// Largest payload accepted, in bytes of JSON.
     #[arg(long, env = "ZAPIER_MAX_PAYLOAD_BYTES", default_value_t = 65_536)]
     pub max_payload_bytes: usize,
-    /// Delivery receipts kept in memory (oldest dropped first).
+    /// Delivery receipts kept in the state store (oldest dropped first; 30 days at most).
     #[arg(long, env = "ZAPIER_RECEIPTS_KEPT", default_value_t = 1_000)]
     pub receipts_kept: usize,
 }

@@ -8,7 +8,7 @@
 //! | [`config`] | the connector's options and the hooks file (hook URLs are secrets) |
 //! | [`client`] | the upstream call: `POST` to a catch hook |
 //! | [`model`] | Zapier's wire types |
-//! | [`receipts`] | delivery receipts this server recorded |
+//! | [`receipts`] | delivery receipts and idempotency-key claims, in the state store |
 //! | [`tools`] | the tools, one file per toolset, and their specs |
 //!
 //! Everything else — transports, auth, retry, rate limits, confirmation,
@@ -79,7 +79,7 @@ impl Connector for Zapier {
         tracing::info!(hooks = hooks.len(), "hooks loaded");
         Ok(Zapier {
             client: ZapierClient::new(&kit),
-            receipts: Receipts::new(options.receipts_kept),
+            receipts: Receipts::new(kit.guard.state().clone(), options.receipts_kept),
             hooks: Arc::new(hooks),
             options,
             kit,

@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 
 use crate::audit::{AuditEvent, AuditSink, AuditStep};
 use crate::digest::canonical_digest;
-use crate::store::{Begin, IdempotencyStore};
 use crate::{Tier, WritePlan};
+use connector_state::{Claim, State, StateError};
 
 /// The argument name write tools use for the sealed confirmation token.
 pub const TOKEN_ARG: &str = "confirmation_token";
@@ -129,6 +129,13 @@ pub struct GuardConfig {
     pub token_ttl: Duration,
     /// How long a write's result is kept for replays.
     pub record_ttl: Duration,
+    /// How long a claimed write may run before its claim counts as abandoned (the process
+    /// stopped between claiming and recording). Longer than any tool call may take.
+    pub claim_lease: Duration,
+    /// Test-only fault: abort the process after the upstream committed a write and before its
+    /// result is recorded (set by the kit from `MCP_TEST_FAULT=abort-after-upstream-commit`).
+    #[doc(hidden)]
+    pub abort_after_upstream_commit: bool,
 }
 
 impl GuardConfig {
@@ -145,6 +152,8 @@ impl GuardConfig {
             principal_write_scopes: Vec::new(),
             token_ttl: Duration::from_secs(300),
             record_ttl: Duration::from_secs(24 * 3600),
+            claim_lease: Duration::from_secs(150),
+            abort_after_upstream_commit: false,
         }
     }
 }
@@ -228,7 +237,7 @@ rmcp::elicit_safe!(Approval);
 pub struct Guard {
     cfg: Arc<GuardConfig>,
     codec: Arc<RequestStateCodec>,
-    store: Arc<dyn IdempotencyStore>,
+    state: State,
     audit: Arc<dyn AuditSink>,
 }
 
@@ -242,19 +251,25 @@ impl std::fmt::Debug for Guard {
 
 impl Guard {
     /// A guard. `signing_key` (≥ 32 bytes) seals confirmations; replicas that
-    /// share load must share it.
+    /// share load must share it, and `state` (where claims and results are
+    /// recorded) with it.
     pub fn new(
         cfg: GuardConfig,
         signing_key: &[u8],
-        store: Arc<dyn IdempotencyStore>,
+        state: State,
         audit: Arc<dyn AuditSink>,
     ) -> Result<Self, RequestStateError> {
         Ok(Guard {
             cfg: Arc::new(cfg),
             codec: Arc::new(RequestStateCodec::try_new(signing_key.to_vec())?),
-            store,
+            state,
             audit,
         })
+    }
+
+    /// The state store claims and results are recorded in.
+    pub fn state(&self) -> &State {
+        &self.state
     }
 
     /// The policy in force.
@@ -343,6 +358,12 @@ impl Guard {
         F: AsyncFnOnce(&Confirmed) -> Result<T, E>,
     {
         let result = write(&confirmed).await;
+        if self.cfg.abort_after_upstream_commit && result.is_ok() {
+            tracing::error!(
+                "MCP_TEST_FAULT: aborting after the upstream committed, before the result is recorded"
+            );
+            std::process::abort();
+        }
         let Confirmed {
             key,
             via,
@@ -352,9 +373,7 @@ impl Guard {
         match &result {
             Ok(v) => {
                 let recorded = serde_json::to_value(v).unwrap_or(Value::Null);
-                self.store
-                    .finish(&key, recorded.clone(), self.cfg.record_ttl)
-                    .await;
+                self.record(&key, &recorded).await;
                 self.emit(
                     AuditStep::Executed,
                     &plan,
@@ -365,7 +384,11 @@ impl Guard {
                 );
             }
             Err(e) if e.nothing_written() => {
-                self.store.release(&key).await;
+                if let Err(err) = self.state.release(&key).await {
+                    // The claim stays until its lease runs out; then a retry is answered as
+                    // interrupted, never sent twice.
+                    tracing::warn!(error = %err, "could not release the claim of a write that wrote nothing");
+                }
                 self.emit(
                     AuditStep::Failed,
                     &plan,
@@ -377,7 +400,7 @@ impl Guard {
             }
             Err(e) => {
                 let recorded = json!({"outcome": "unknown", "error": e.to_string()});
-                self.store.finish(&key, recorded, self.cfg.record_ttl).await;
+                self.record(&key, &recorded).await;
                 self.emit(
                     AuditStep::Failed,
                     &plan,
@@ -389,6 +412,25 @@ impl Guard {
             }
         }
         result
+    }
+
+    /// Records a write's result under its key. The upstream already acted, so a store that
+    /// fails now cannot undo anything: retry a few times, then say so loudly. The claim stays
+    /// in flight, so the same confirmation is never sent again.
+    async fn record(&self, key: &str, recorded: &Value) {
+        let mut delay = Duration::from_millis(50);
+        for attempt in 1..=4 {
+            match self.state.finish(key, recorded, self.cfg.record_ttl).await {
+                Ok(()) => return,
+                Err(e) if attempt == 4 => {
+                    tracing::error!(error = %e, key, "the result of an executed write could not be recorded; a replay of its confirmation will be answered as interrupted, never sent again");
+                }
+                Err(_) => {
+                    tokio::time::sleep(delay).await;
+                    delay *= 4;
+                }
+            }
+        }
     }
 
     fn policy_refusal(&self, plan: &WritePlan, principal: &Principal) -> Option<String> {
@@ -616,13 +658,22 @@ impl Guard {
         nonce: String,
         via: &'static str,
     ) -> Gate {
-        match self.store.begin(&nonce, self.cfg.record_ttl).await {
-            Begin::Started => {
+        let claimed = self
+            .state
+            .claim(&nonce, self.cfg.claim_lease, self.cfg.record_ttl)
+            .await;
+        match claimed {
+            Err(e) => self.unavailable(&plan, principal, &e),
+            Ok(Claim::Started) => {
                 self.emit(AuditStep::Confirmed, &plan, &principal.subject, Some(&nonce), Some(via), Value::Null);
                 Gate::Proceed(Confirmed { key: nonce, via, principal: principal.subject.clone(), plan })
             }
-            Begin::InFlight => self.refuse(&plan, principal, "this confirmation is being executed by another call right now; nothing more was written", Some(&nonce)),
-            Begin::Done(recorded) => {
+            Ok(Claim::InFlight { stale: false }) => self.refuse(&plan, principal, &format!(
+                "this confirmation is being executed by another call right now; nothing more was written. Call again in {} s to learn its outcome",
+                self.cfg.claim_lease.as_secs().max(1)
+            ), Some(&nonce)),
+            Ok(Claim::InFlight { stale: true }) => self.interrupted(&plan, principal, &nonce, via).await,
+            Ok(Claim::Done(recorded)) => {
                 self.emit(AuditStep::Replayed, &plan, &principal.subject, Some(&nonce), Some(via), recorded.clone());
                 let text = format!(
                     "Refused: this confirmation was already used, so nothing was written again. The recorded result of the earlier write is: {recorded}"
@@ -632,6 +683,65 @@ impl Guard {
                 Gate::Respond(r.into())
             }
         }
+    }
+
+    /// A claim whose holder stopped (a crash or kill) after claiming and before recording a
+    /// result: the write may have reached the upstream. It is never sent again; the first
+    /// caller to find it takes it over and records the outcome as unknown, with what to check.
+    async fn interrupted(
+        &self,
+        plan: &WritePlan,
+        principal: &Principal,
+        nonce: &str,
+        via: &'static str,
+    ) -> Gate {
+        match self
+            .state
+            .take_over(nonce, self.cfg.claim_lease, self.cfg.record_ttl)
+            .await
+        {
+            Err(e) => return self.unavailable(plan, principal, &e),
+            Ok(false) => {
+                return self.refuse(plan, principal, "this confirmation is being resolved by another call right now; nothing more was written", Some(nonce));
+            }
+            Ok(true) => {}
+        }
+        let check = format!(
+            "Check {} in {} before writing again; a record this server created carries the correlation marker {nonce:?}.",
+            plan.target, plan.system
+        );
+        let recorded = json!({
+            "outcome": "unknown",
+            "error": "the server stopped after this write was sent and before its result was recorded",
+            "check": check,
+        });
+        self.record(nonce, &recorded).await;
+        self.emit(
+            AuditStep::Failed,
+            plan,
+            &principal.subject,
+            Some(nonce),
+            Some(via),
+            json!({"error": "interrupted before the result was recorded", "may_have_written": true}),
+        );
+        let text = format!(
+            "Not sent again: an earlier attempt of this confirmed write ({}) was interrupted after it was sent and before its result was recorded, so it may or may not have reached {}. {check}",
+            plan.summary, plan.system
+        );
+        let mut r = CallToolResult::error(vec![ContentBlock::text(text)]);
+        r.structured_content = Some(json!({"status": "unknown", "recorded_result": recorded}));
+        Gate::Respond(r.into())
+    }
+
+    /// The state store failed: nothing is written (fail closed).
+    fn unavailable(&self, plan: &WritePlan, principal: &Principal, e: &StateError) -> Gate {
+        tracing::warn!(error = %e, tool = %plan.tool, "write refused: the state store is unavailable");
+        self.refuse(
+            plan,
+            principal,
+            "the state store is unreachable; nothing was written; retry when it is back",
+            None,
+        )
     }
 
     fn deny(&self, plan: &WritePlan, principal: &Principal) -> Gate {

@@ -33,9 +33,9 @@ mod effect;
 mod guard;
 mod outcome;
 mod plan;
-mod store;
 
 pub use audit::{AuditEvent, AuditSink, AuditStep, MemoryAudit};
+pub use connector_state::State;
 pub use digest::canonical_digest;
 pub use effect::{Effect, Tier};
 pub use guard::{
@@ -44,4 +44,3 @@ pub use guard::{
 };
 pub use outcome::{WriteOutcome, WriteStatus};
 pub use plan::{FieldChange, WritePlan};
-pub use store::{Begin, IdempotencyStore, MemoryStore};

@@ -202,6 +202,29 @@ pub struct KitArgs {
     )]
     pub confirm_key_file: Option<PathBuf>,
 
+    /// Where write claims, results and shared limits are kept: sqlite:PATH (survives restarts;
+    /// processes on one host may share it), redis://HOST:PORT/DB or rediss://… (several
+    /// replicas; password in the URL or MCP_STATE_PASSWORD[_FILE]), or memory (this process
+    /// only; refused with --confirm-key-file). Default: sqlite:<state dir>/<connector>.sqlite3.
+    #[arg(
+        long,
+        env = "MCP_STATE",
+        global = true,
+        value_name = "URL",
+        help_heading = "State"
+    )]
+    pub state: Option<String>,
+    /// Directory of the default SQLite state file. Default: $XDG_STATE_HOME/mcp-connectors,
+    /// else ~/.local/state/mcp-connectors.
+    #[arg(
+        long,
+        env = "MCP_STATE_DIR",
+        global = true,
+        value_name = "DIR",
+        help_heading = "State"
+    )]
+    pub state_dir: Option<PathBuf>,
+
     /// Append the hash-chained audit log (JSON lines) to this file. Default: stderr.
     #[arg(
         long,

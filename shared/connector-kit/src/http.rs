@@ -25,6 +25,8 @@ use rmcp::transport::streamable_http_server::session::never::NeverSessionManager
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use connector_state::State;
+
 use crate::connector::Connector;
 use crate::metrics::Metrics;
 use crate::server::McpServer;
@@ -45,6 +47,8 @@ pub struct HttpOptions {
     pub request_timeout: Duration,
     /// Requests per second per principal.
     pub rate_limit: u32,
+    /// The state store `/readyz` checks (not ready while it is unreachable).
+    pub state: Option<State>,
 }
 
 /// One connector's MCP endpoint, ready to be put into an [`app`].
@@ -130,15 +134,36 @@ pub fn app(mounts: Vec<Mount>, auth: &InboundAuth, opts: &HttpOptions) -> Router
             ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
         }
     };
+    let readiness = opts.state.clone();
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(|| async { "ready\n" }))
+        .route("/readyz", get(move || readyz(readiness.clone())))
         .route("/metrics", get(metrics_route))
         .merge(mcp);
     if auth.mode_kind() == "oauth" {
         app = app.merge(metadata_router(auth, &path_refs));
     }
     app
+}
+
+/// Ready when the state store answers within a second: a replica that cannot record writes
+/// is taken out of the load balancer, and comes back by itself.
+async fn readyz(state: Option<State>) -> Response {
+    let Some(state) = state else {
+        return Response::new("ready\n".into());
+    };
+    match tokio::time::timeout(Duration::from_secs(1), state.ping()).await {
+        Ok(Ok(_)) => Response::new("ready\n".into()),
+        Ok(Err(e)) => not_ready(&e.to_string()),
+        Err(_) => not_ready("the state store did not answer within 1 s"),
+    }
+}
+
+fn not_ready(why: &str) -> Response {
+    let mut r =
+        Response::new(format!("not ready: {why}; writes are refused until it is back\n").into());
+    *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    r
 }
 
 async fn rate_limit(limiter: &InboundLimiter, req: Request, next: Next) -> Response {

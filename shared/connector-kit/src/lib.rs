@@ -48,3 +48,4 @@ pub use connector_confirm as confirm;
 pub use connector_ratelimit as ratelimit;
 /// The retry crate (its tower layer, reports).
 pub use connector_retry as retry;
+pub use connector_state as state;

@@ -11,9 +11,10 @@ use anyhow::{Context, bail};
 use connector_auth::inbound::{
     InboundAuth, InboundMode, OAuthResourceServer, ResourceMetadata, StaticToken, hash_token,
 };
-use connector_confirm::{AuditSink, Guard, GuardConfig, MemoryStore};
+use connector_confirm::{AuditSink, Guard, GuardConfig};
 use connector_ratelimit::UpstreamLimiter;
 use connector_retry::RetryPolicy;
+use connector_state::{Kind, Location, State};
 use rmcp::ServiceExt;
 
 use crate::audit::ChainedAudit;
@@ -136,7 +137,12 @@ async fn run<C: Connector>(cli: Cli<C::Options>) -> anyhow::Result<ExitCode> {
         ),
         None => Arc::new(ChainedAudit::stderr()),
     };
-    let built = build::<C>(&cli.kit, cli.connector.clone(), audit).await?;
+    let state = match command {
+        // Listing tools records nothing: it needs no state file.
+        Command::Tools { .. } => State::memory(C::NAME),
+        _ => open_state(&cli.kit, C::NAME).await?,
+    };
+    let built = build::<C>(&cli.kit, cli.connector.clone(), audit, &state).await?;
     match command {
         Command::Tools { json } => {
             print_tools(
@@ -146,7 +152,7 @@ async fn run<C: Connector>(cli: Cli<C::Options>) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Doctor => doctor::<C>(&cli.kit, &built).await,
+        Command::Doctor => doctor::<C>(&cli.kit, &built, &state).await,
         Command::Serve => {
             match cli.kit.transport {
                 Transport::Stdio => serve_stdio(built.server).await?,
@@ -158,7 +164,8 @@ async fn run<C: Connector>(cli: Cli<C::Options>) -> anyhow::Result<ExitCode> {
                     let base = base_url(&cli.kit, addr);
                     let auth = inbound_auth(&cli.kit, &base, &["/mcp"]).await?;
                     auth.check_bind(addr).map_err(|e| anyhow::anyhow!("{e}"))?;
-                    let opts = http_options(&cli.kit);
+                    let mut opts = http_options(&cli.kit);
+                    opts.state = Some(state.clone());
                     let app = app(
                         vec![mount(built.server, "/mcp", built.metrics, &opts)],
                         &auth,
@@ -189,11 +196,13 @@ pub struct Built<C: Connector> {
     pub metrics: Arc<Metrics>,
 }
 
-/// Builds the kit services and the connector from the shared options.
+/// Builds the kit services and the connector from the shared options. `state` is the
+/// process's store; the connector gets its own namespace in it.
 pub async fn build<C: Connector>(
     kit_args: &KitArgs,
     options: C::Options,
     audit: Arc<dyn AuditSink>,
+    state: &State,
 ) -> anyhow::Result<Built<C>> {
     let policy = ToolPolicy {
         toolsets: kit_args.toolsets.clone(),
@@ -212,12 +221,25 @@ pub async fn build<C: Connector>(
     guard_cfg.token_ttl = Duration::from_secs(kit_args.confirm_ttl_secs);
     guard_cfg.write_scope = C::write_scope(&options);
     guard_cfg.principal_write_scopes = kit_args.write_scopes.clone();
+    // A claimed write runs inside one request at most, so a claim older than the request
+    // timeout (plus a margin) was abandoned by a process that stopped.
+    guard_cfg.claim_lease = Duration::from_secs(kit_args.request_timeout_secs.saturating_add(2));
+    guard_cfg.abort_after_upstream_commit =
+        std::env::var("MCP_TEST_FAULT").is_ok_and(|v| v == "abort-after-upstream-commit");
     let key = signing_key(kit_args)?;
-    let guard = Guard::new(guard_cfg, &key, Arc::new(MemoryStore::new()), audit.clone())
+    let state = state.scoped(C::NAME);
+    let guard = Guard::new(guard_cfg, &key, state.clone(), audit.clone())
         .map_err(|e| anyhow::anyhow!("confirmation key: {e}"))?;
     let kit = Kit {
         guard,
-        limiter: UpstreamLimiter::new(default_quota()),
+        // A fleet-wide store (Redis) holds the upstream buckets and pauses, so replicas
+        // together keep one quota; SQLite and memory pace per process (a round trip to the
+        // file for every upstream request would cost more than it shares on one host).
+        limiter: if state.kind().fleet_wide() {
+            UpstreamLimiter::new(default_quota()).shared(state.clone())
+        } else {
+            UpstreamLimiter::new(default_quota())
+        },
         retry: RetryPolicy::default(),
         audit,
         enabled_tools: selection.enabled.clone().into(),
@@ -226,6 +248,68 @@ pub async fn build<C: Connector>(
     let metrics = Arc::new(Metrics::default());
     let server = McpServer::new(connector, router, selection, metrics.clone())?;
     Ok(Built { server, metrics })
+}
+
+/// Opens the state store of `--state` (default `sqlite:<state dir>/<default_name>.sqlite3`).
+///
+/// `memory` with `--confirm-key-file` is refused: a token sealed with a shared, lasting key
+/// must not outlive the store that remembers it was used. A Redis server that does not answer
+/// at start-up is not fatal: the process starts not ready, refuses writes, and recovers when
+/// the server is back.
+pub async fn open_state(kit: &KitArgs, default_name: &str) -> anyhow::Result<State> {
+    let location = match &kit.state {
+        Some(url) => Location::parse(url).map_err(|e| anyhow::anyhow!("--state: {e}"))?,
+        None => Location::default_for(default_name, kit.state_dir.as_deref())
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    };
+    if location == Location::Memory && kit.confirm_key_file.is_some() {
+        bail!(
+            "--state memory cannot be used with --confirm-key-file: confirmation tokens sealed with a \
+             lasting key would outlive the memory that records which ones were used, so a restarted \
+             or second process would accept a used token again. Use the default sqlite state, \
+             --state redis://… for several replicas, or drop --confirm-key-file"
+        );
+    }
+    let password = state_password()?;
+    let backend = connector_state::open(&location, password.as_ref())
+        .map_err(|e| anyhow::anyhow!("{}: {}", location.describe(), e.message))?;
+    let state = State::new(backend, default_name);
+    if state.kind() == Kind::Redis {
+        match tokio::time::timeout(Duration::from_secs(3), state.ping()).await {
+            Ok(Ok(took)) => {
+                tracing::info!(state = %state.describe(), took_ms = took.as_millis() as u64, "state store reachable")
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(state = %state.describe(), error = %e, "state store unreachable at start: writes are refused and /readyz is not ready until it answers")
+            }
+            Err(_) => {
+                tracing::warn!(state = %state.describe(), "state store did not answer at start: writes are refused and /readyz is not ready until it answers")
+            }
+        }
+    } else {
+        tracing::debug!(state = %state.describe(), "state store opened");
+    }
+    Ok(state)
+}
+
+/// `MCP_STATE_PASSWORD`, or the first line of the file `MCP_STATE_PASSWORD_FILE` names.
+fn state_password() -> anyhow::Result<Option<secrecy::SecretString>> {
+    if let Some(pw) = std::env::var("MCP_STATE_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+    {
+        return Ok(Some(pw.into()));
+    }
+    let Some(path) = std::env::var_os("MCP_STATE_PASSWORD_FILE").filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "reading MCP_STATE_PASSWORD_FILE {}",
+            std::path::Path::new(&path).display()
+        )
+    })?;
+    Ok(Some(text.trim_end_matches(['\r', '\n']).to_owned().into()))
 }
 
 fn default_quota() -> governor::Quota {
@@ -281,6 +365,7 @@ pub fn http_options(kit: &KitArgs) -> HttpOptions {
         max_body_bytes: kit.max_body_bytes,
         request_timeout: Duration::from_secs(kit.request_timeout_secs),
         rate_limit: kit.rate_limit,
+        state: None,
     }
 }
 
@@ -395,7 +480,41 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-async fn doctor<C: Connector>(kit: &KitArgs, built: &Built<C>) -> anyhow::Result<ExitCode> {
+/// The `doctor` line for the state store: backend, reachability, latency.
+pub async fn state_check(state: &State) -> Check {
+    match tokio::time::timeout(Duration::from_secs(3), state.ping()).await {
+        Ok(Ok(took)) => Check::pass(
+            "state store",
+            format!(
+                "{} reachable in {:.1} ms ({})",
+                state.describe(),
+                took.as_secs_f64() * 1000.0,
+                match state.kind() {
+                    Kind::Memory => "this process only: exactly-once does not survive a restart",
+                    Kind::Sqlite => "survives restarts; shared by processes on this host only",
+                    Kind::Redis => "shared by every replica",
+                }
+            ),
+        ),
+        Ok(Err(e)) => Check::fail(
+            "state store",
+            format!("{e}; writes are refused until it answers"),
+        ),
+        Err(_) => Check::fail(
+            "state store",
+            format!(
+                "{} did not answer within 3 s; writes are refused until it answers",
+                state.describe()
+            ),
+        ),
+    }
+}
+
+async fn doctor<C: Connector>(
+    kit: &KitArgs,
+    built: &Built<C>,
+    state: &State,
+) -> anyhow::Result<ExitCode> {
     let mut checks = vec![Check::pass(
         "configuration",
         format!(
@@ -418,6 +537,7 @@ async fn doctor<C: Connector>(kit: &KitArgs, built: &Built<C>) -> anyhow::Result
             Err(e) => checks.push(Check::fail("inbound auth", format!("{e:#}"))),
         }
     }
+    checks.push(state_check(state).await);
     checks.push(match built.server.check_schemas() {
         Ok(n) => Check::pass("tool schemas", format!("{n} input schemas compile")),
         Err(e) => Check::fail("tool schemas", e),

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use connector_retry::{is_rate_limited, quota_exhausted, server_wait};
+use connector_state::State;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use http::{HeaderMap, StatusCode};
@@ -60,6 +61,10 @@ impl Scope {
 ///
 /// Cloning is cheap and clones share all state. Configure quotas before sharing: `with_quota`
 /// returns a limiter with fresh buckets.
+///
+/// With [`shared`](Self::shared) (a fleet-wide state store), the buckets and pauses live in the
+/// store, so every replica together keeps one quota per scope; if the store fails, each
+/// process falls back to its own bucket (reads carry on) and says so in the log.
 #[derive(Clone)]
 pub struct UpstreamLimiter {
     inner: Arc<Inner>,
@@ -71,6 +76,8 @@ struct Inner {
     /// Scope → the instant its pause ends.
     pauses: Mutex<HashMap<String, Instant>>,
     acquisitions: AtomicU64,
+    /// Buckets and pauses shared through the state store.
+    shared: Option<State>,
 }
 
 struct Rule {
@@ -82,26 +89,42 @@ struct Rule {
 impl UpstreamLimiter {
     /// A limiter giving every scope `default_quota`.
     pub fn new(default_quota: Quota) -> Self {
-        Self::from_rules(vec![(String::new(), default_quota)], HashMap::new())
+        Self::from_rules(vec![(String::new(), default_quota)], HashMap::new(), None)
+    }
+
+    /// Keeps buckets and pauses in `state`, shared by every process using it (GCRA in the
+    /// store). Only worth it for a fleet-wide store: every request costs one round trip.
+    #[must_use]
+    pub fn shared(self, state: State) -> Self {
+        let rules = self.rules();
+        let pauses = self.inner.pauses.lock().clone();
+        Self::from_rules(rules, pauses, Some(state))
+    }
+
+    fn rules(&self) -> Vec<(String, Quota)> {
+        self.inner
+            .rules
+            .iter()
+            .map(|rule| (rule.prefix.clone(), rule.quota))
+            .collect()
     }
 
     /// Gives scopes starting with `scope_prefix` their own `quota` (per scope, not shared by all
     /// scopes under the prefix). Setting the same prefix again replaces its quota.
     #[must_use]
     pub fn with_quota(self, scope_prefix: &str, quota: Quota) -> Self {
-        let mut rules: Vec<(String, Quota)> = self
-            .inner
-            .rules
-            .iter()
-            .filter(|rule| rule.prefix != scope_prefix)
-            .map(|rule| (rule.prefix.clone(), rule.quota))
-            .collect();
+        let mut rules = self.rules();
+        rules.retain(|(prefix, _)| prefix != scope_prefix);
         rules.push((scope_prefix.to_owned(), quota));
         let pauses = self.inner.pauses.lock().clone();
-        Self::from_rules(rules, pauses)
+        Self::from_rules(rules, pauses, self.inner.shared.clone())
     }
 
-    fn from_rules(mut rules: Vec<(String, Quota)>, pauses: HashMap<String, Instant>) -> Self {
+    fn from_rules(
+        mut rules: Vec<(String, Quota)>,
+        pauses: HashMap<String, Instant>,
+        shared: Option<State>,
+    ) -> Self {
         rules.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
         let rules = rules
             .into_iter()
@@ -116,6 +139,7 @@ impl UpstreamLimiter {
                 rules,
                 pauses: Mutex::new(pauses),
                 acquisitions: AtomicU64::new(0),
+                shared,
             }),
         }
     }
@@ -152,6 +176,12 @@ impl UpstreamLimiter {
     /// token from the scope's bucket.
     pub async fn acquire(&self, scope: &str) {
         self.wait_out_pause(scope).await;
+        if let Some(state) = &self.inner.shared
+            && self.acquire_shared(state, scope).await
+        {
+            self.inner.housekeeping();
+            return;
+        }
         self.inner
             .rule_for(scope)
             .buckets
@@ -160,6 +190,33 @@ impl UpstreamLimiter {
         // The upstream may have paused the scope while we queued for a token.
         self.wait_out_pause(scope).await;
         self.inner.housekeeping();
+    }
+
+    /// Takes a token from the shared bucket, waiting as long as the store says. False when
+    /// the store failed (the caller falls back to the local bucket).
+    async fn acquire_shared(&self, state: &State, scope: &str) -> bool {
+        let quota = self.inner.rule_for(scope).quota;
+        let (interval, burst) = (quota.replenish_interval(), quota.burst_size().get());
+        loop {
+            match state.take_token(scope, interval, burst).await {
+                Ok(None) => return true,
+                Ok(Some(wait)) => {
+                    // A long wait is a pause set by another replica: mirror it locally, so
+                    // callers that will not wait that long are told when to retry.
+                    if wait > DEFAULT_PAUSE {
+                        self.pause_local(scope, wait);
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                Err(e) => {
+                    let count = self.inner.acquisitions.load(Ordering::Relaxed);
+                    if count.is_multiple_of(HOUSEKEEPING_INTERVAL) {
+                        tracing::warn!(error = %e, "shared rate limits unavailable; this process paces the upstream on its own until the state store is back");
+                    }
+                    return false;
+                }
+            }
+        }
     }
 
     async fn wait_out_pause(&self, scope: &str) {
@@ -171,6 +228,23 @@ impl UpstreamLimiter {
     /// Makes everyone using `scope` wait until `wait` from now. A later pause that ends sooner
     /// never shortens an earlier one.
     pub fn pause(&self, scope: &str, wait: Duration) {
+        self.pause_local(scope, wait);
+        if let Some(state) = self.inner.shared.clone()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let scope = scope.to_owned();
+            let until = SystemTime::now()
+                .checked_add(wait)
+                .unwrap_or_else(|| SystemTime::now() + Duration::from_secs(365 * 24 * 3600));
+            runtime.spawn(async move {
+                if let Err(e) = state.pause(&scope, until).await {
+                    tracing::warn!(error = %e, "could not share an upstream pause with the other replicas");
+                }
+            });
+        }
+    }
+
+    fn pause_local(&self, scope: &str, wait: Duration) {
         let now = Instant::now();
         // `Instant` cannot represent arbitrarily far futures; a year is forever here.
         let until = now

@@ -90,6 +90,7 @@ impl ClientHandler for Handler {
 pub struct Client {
     service: RunningService<RoleClient, Handler>,
     seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    _state_dir: Option<tempfile::TempDir>,
 }
 
 /// A tool result, flattened for assertions.
@@ -119,8 +120,11 @@ impl Client {
         if std::env::var_os("TESTKIT_SHOW_STDERR").is_some() {
             cmd.stderr(Stdio::inherit());
         }
+        let state_dir = crate::process::own_state_dir(&mut cmd, args, env)?;
         let transport = TokioChildProcess::new(cmd).context("spawning the connector")?;
-        Self::connect(transport, opts).await
+        let mut client = Self::connect(transport, opts).await?;
+        client._state_dir = state_dir;
+        Ok(client)
     }
 
     /// Connects over streamable HTTP to `url`, optionally with a bearer token.
@@ -156,7 +160,11 @@ impl Client {
             .serve_with_lifecycle(transport, mode)
             .await
             .context("connecting the MCP client")?;
-        Ok(Client { service, seen })
+        Ok(Client {
+            service,
+            seen,
+            _state_dir: None,
+        })
     }
 
     /// Every tool (all pages).

@@ -11,6 +11,7 @@ use tokio::process::{Child, Command};
 #[derive(Debug)]
 pub struct HttpServer {
     child: Child,
+    _state_dir: Option<tempfile::TempDir>,
     /// The URL the binary printed as its first stdout line.
     pub url: String,
 }
@@ -29,6 +30,7 @@ impl HttpServer {
                 Stdio::null()
             })
             .kill_on_drop(true);
+        let state_dir = own_state_dir(&mut cmd, args, env)?;
         let mut child = cmd.spawn().with_context(|| format!("spawning {bin}"))?;
         let stdout = child.stdout.take().context("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
@@ -43,6 +45,7 @@ impl HttpServer {
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Ok(HttpServer {
             child,
+            _state_dir: state_dir,
             url: url.trim().to_owned(),
         })
     }
@@ -99,4 +102,29 @@ impl HttpServer {
             .context("the process did not exit within 20 s of SIGTERM")?
             .context("waiting for the process")
     }
+}
+
+/// Gives a started connector a state directory of its own (a temp dir, removed with the
+/// returned guard) unless the test chose its state (`--state`, `--state-dir`, `MCP_STATE`,
+/// `MCP_STATE_DIR`): tests running in parallel never share the default SQLite file.
+pub(crate) fn own_state_dir(
+    cmd: &mut Command,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> anyhow::Result<Option<tempfile::TempDir>> {
+    let chosen = args.iter().any(|a| a.starts_with("--state"))
+        || env
+            .iter()
+            .any(|(k, _)| *k == "MCP_STATE" || *k == "MCP_STATE_DIR")
+        || std::env::var_os("MCP_STATE").is_some()
+        || std::env::var_os("MCP_STATE_DIR").is_some();
+    if chosen {
+        return Ok(None);
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("mcp-state-")
+        .tempdir()
+        .context("creating a state directory for the connector")?;
+    cmd.env("MCP_STATE_DIR", dir.path());
+    Ok(Some(dir))
 }

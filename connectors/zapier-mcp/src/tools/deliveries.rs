@@ -66,11 +66,15 @@ impl Zapier {
                 .ok_or_else(|| CallToolResult::error(vec![ContentBlock::text("`cursor`: not a cursor from list_deliveries; omit it to start from the newest receipt")]))?,
         };
         let limit = args.limit.clamp(1, 100);
-        let (deliveries, more) = self.receipts.page(
-            |d| args.hook.as_deref().is_none_or(|h| d.hook == h),
-            offset,
-            limit,
-        );
+        let (deliveries, more) = self
+            .receipts
+            .page(
+                |d| args.hook.as_deref().is_none_or(|h| d.hook == h),
+                offset,
+                limit,
+            )
+            .await
+            .map_err(unreadable)?;
         let next_cursor = more.then(|| format!("o:{}", offset + deliveries.len()));
         Ok(Json(DeliveryPage {
             deliveries,
@@ -85,11 +89,25 @@ impl Zapier {
         &self,
         Parameters(args): Parameters<GetArgs>,
     ) -> Result<Json<Delivery>, CallToolResult> {
-        self.receipts.get(&args.id).map(Json).ok_or_else(|| {
-            CallToolResult::error(vec![ContentBlock::text(format!(
-                "`id`: no receipt {:?} on this server (receipts are kept in memory since the server started); list them with list_deliveries",
-                args.id
-            ))])
-        })
+        self.receipts
+            .get(&args.id)
+            .await
+            .map_err(unreadable)?
+            .map(Json)
+            .ok_or_else(|| {
+                CallToolResult::error(vec![ContentBlock::text(format!(
+                    "`id`: no receipt {:?} (receipts are kept {} days, the newest --receipts-kept); list them with list_deliveries",
+                    args.id,
+                    crate::receipts::RECEIPT_TTL.as_secs() / 86_400
+                ))])
+            })
     }
+}
+
+/// The tool error when the state store cannot be read (a `map_err` adapter, hence by value).
+#[allow(clippy::needless_pass_by_value)]
+pub(crate) fn unreadable(e: connector_kit::state::StateError) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(format!(
+        "Delivery receipts cannot be read right now: {e}. Retry when the state store is back."
+    ))])
 }

@@ -12,7 +12,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::Zapier;
-use crate::receipts::{Delivery, DeliveryStatus};
+use connector_kit::UpstreamError;
+use connector_kit::confirm::WriteFailure;
+use connector_kit::state::StateError;
+
+use crate::receipts::{Delivery, DeliveryStatus, KeyClaim};
 
 /// Arguments of `trigger_hook`.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -141,16 +145,17 @@ impl Zapier {
             ))
             .into());
         }
-        if let Some(key) = &args.idempotency_key
-            && let Some(earlier) = self.receipts.by_key(&hook.name, key)
-        {
-            let text = format!(
-                "Not sent again: hook \"{}\" was already triggered with idempotency_key {key:?} (receipt {}, {:?}).",
-                hook.name, earlier.id, earlier.status
-            );
-            let mut outcome = WriteOutcome::executed(earlier, text.clone());
-            outcome.status = connector_kit::confirm::WriteStatus::AlreadyExecuted;
-            return Ok(structured(&text, &outcome));
+        if let Some(key) = &args.idempotency_key {
+            match self.receipts.by_key(&hook.name, key).await {
+                Ok(KeyClaim::Taken(earlier)) => return Ok(already_sent(&hook.name, key, earlier)),
+                Ok(KeyClaim::Free | KeyClaim::Claimed) => {}
+                Err(e) => {
+                    return Ok(tool_error(format!(
+                        "Nothing was sent: whether idempotency_key {key:?} was already used cannot be checked ({e}). Retry when the state store is back."
+                    ))
+                    .into());
+                }
+            }
         }
 
         let plan = WritePlan::new(
@@ -173,11 +178,28 @@ impl Zapier {
         let principal = principal_of(&ctx).subject;
         let via = confirmed.via().to_owned();
         let receipt_id = format!("dlv_{}", &confirmed.idempotency_key()[..16]);
+        let key = args.idempotency_key.as_deref();
         let result = self
             .kit
             .guard
             .execute(confirmed, async |c| {
-                self.client.trigger(c, hook, &payload).await
+                // Claimed before the send, atomically across replicas: of two triggers with
+                // one key, exactly one is sent.
+                if let Some(key) = key {
+                    match self.receipts.claim_key(&hook.name, key, &receipt_id).await {
+                        Ok(KeyClaim::Taken(earlier)) => return Err(Trigger::Duplicate(earlier)),
+                        Ok(KeyClaim::Free | KeyClaim::Claimed) => {}
+                        Err(e) => return Err(Trigger::State(e)),
+                    }
+                }
+                let sent = self.client.trigger(c, hook, &payload).await;
+                if let (Err(e), Some(key)) = (&sent, key)
+                    && e.nothing_written()
+                    && let Err(err) = self.receipts.release_key(&hook.name, key).await
+                {
+                    tracing::warn!(error = %err, "could not free an idempotency key after a failed delivery");
+                }
+                sent.map_err(Trigger::Upstream)
             })
             .await;
         let mut delivery = Delivery {
@@ -199,7 +221,7 @@ impl Zapier {
                 delivery.zapier_id = answer.id;
                 delivery.request_id = answer.request_id;
                 delivery.attempt = answer.attempt;
-                self.receipts.record(delivery.clone());
+                self.keep(&delivery).await;
                 let text = format!(
                     "Zapier received the payload for hook \"{}\" (receipt {}, Zapier id {}). \
                      This means it was received and queued, not that the Zap has finished.",
@@ -212,17 +234,82 @@ impl Zapier {
                     &WriteOutcome::executed(delivery, text.clone()),
                 ))
             }
-            Err(err) => {
-                use connector_kit::confirm::WriteFailure;
+            Err(Trigger::Duplicate(earlier)) => {
+                Ok(already_sent(&hook.name, key.unwrap_or_default(), earlier))
+            }
+            Err(Trigger::State(e)) => Ok(tool_error(format!(
+                "Nothing was sent: the idempotency key could not be recorded ({e}). Retry when the state store is back."
+            ))
+            .into()),
+            Err(Trigger::Upstream(err)) => {
                 delivery.status = if err.nothing_written() {
                     DeliveryStatus::Failed
                 } else {
                     DeliveryStatus::Unknown
                 };
                 delivery.error = Some(err.to_string());
-                self.receipts.record(delivery);
+                self.keep(&delivery).await;
                 Ok(err.to_tool_result().into())
             }
         }
+    }
+}
+
+impl Zapier {
+    /// Records a receipt. The delivery already happened (or failed), so a store that fails
+    /// now loses only the receipt: say so loudly, never fail the answer.
+    async fn keep(&self, delivery: &Delivery) {
+        if let Err(e) = self.receipts.record(delivery).await {
+            tracing::error!(error = %e, receipt = %delivery.id, "a delivery receipt could not be recorded");
+        }
+    }
+}
+
+/// Why a confirmed trigger did not deliver.
+#[derive(Debug)]
+enum Trigger {
+    /// Another trigger already holds the idempotency key (its receipt, once recorded).
+    Duplicate(Option<Box<Delivery>>),
+    /// The key could not be claimed.
+    State(StateError),
+    /// Zapier refused it, or the answer was lost.
+    Upstream(UpstreamError),
+}
+
+impl std::fmt::Display for Trigger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Trigger::Duplicate(_) => f.write_str("not sent: the idempotency key was already used"),
+            Trigger::State(e) => write!(f, "not sent: {e}"),
+            Trigger::Upstream(e) => e.fmt(f),
+        }
+    }
+}
+
+impl WriteFailure for Trigger {
+    fn nothing_written(&self) -> bool {
+        match self {
+            Trigger::Duplicate(_) | Trigger::State(_) => true,
+            Trigger::Upstream(e) => e.nothing_written(),
+        }
+    }
+}
+
+/// The answer to a trigger whose idempotency key an earlier delivery holds.
+fn already_sent(hook: &str, key: &str, earlier: Option<Box<Delivery>>) -> CallToolResponse {
+    match earlier {
+        Some(earlier) => {
+            let text = format!(
+                "Not sent again: hook \"{hook}\" was already triggered with idempotency_key {key:?} (receipt {}, {:?}).",
+                earlier.id, earlier.status
+            );
+            let mut outcome = WriteOutcome::executed(*earlier, text.clone());
+            outcome.status = connector_kit::confirm::WriteStatus::AlreadyExecuted;
+            structured(&text, &outcome)
+        }
+        None => tool_error(format!(
+            "Not sent: another trigger of hook \"{hook}\" with idempotency_key {key:?} is being delivered right now; list_deliveries shows its receipt once it is done."
+        ))
+        .into(),
     }
 }
