@@ -214,6 +214,20 @@ pub struct KitArgs {
         help_heading = "State"
     )]
     pub state: Option<String>,
+    /// Upstream request rate per scope, overriding the connector's default: SCOPE=N/s or
+    /// SCOPE=N/min, where SCOPE is a scope name or prefix (`zapier:hook`, `jira:`); comma
+    /// separated. A burst of N is allowed. With a Redis --state the rate holds for all
+    /// replicas together.
+    #[arg(
+        long,
+        env = "MCP_UPSTREAM_RATE",
+        value_delimiter = ',',
+        value_parser = parse_upstream_rate,
+        global = true,
+        value_name = "SCOPE=RATE",
+        help_heading = "State"
+    )]
+    pub upstream_rate: Vec<UpstreamRate>,
     /// Directory of the default SQLite state file. Default: $XDG_STATE_HOME/mcp-connectors,
     /// else ~/.local/state/mcp-connectors.
     #[arg(
@@ -237,6 +251,47 @@ pub struct KitArgs {
     /// Log format on stderr (level from RUST_LOG, default info; rmcp's per-session lines at warn).
     #[arg(long, env = "MCP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true, help_heading = "Operations")]
     pub log_format: LogFormat,
+}
+
+/// One `--upstream-rate` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamRate {
+    /// Scope name or prefix.
+    pub scope: String,
+    /// Requests per period (also the burst).
+    pub count: std::num::NonZeroU32,
+    /// The period.
+    pub per: std::time::Duration,
+}
+
+impl UpstreamRate {
+    /// As a governor quota: `count` per `per`, with a burst of `count`.
+    pub fn quota(&self) -> governor::Quota {
+        governor::Quota::with_period(self.per / self.count.get())
+            .unwrap_or_else(|| governor::Quota::per_second(self.count))
+            .allow_burst(self.count)
+    }
+}
+
+fn parse_upstream_rate(s: &str) -> Result<UpstreamRate, String> {
+    let bad = || format!("{s:?}: expected SCOPE=N/s or SCOPE=N/min, e.g. zapier:hook=10/s");
+    let (scope, rate) = s.split_once('=').ok_or_else(bad)?;
+    let (count, per) = rate.trim().split_once('/').ok_or_else(bad)?;
+    let count: std::num::NonZeroU32 = count.trim().parse().map_err(|_| bad())?;
+    let per = match per.trim() {
+        "s" | "sec" | "second" => std::time::Duration::from_secs(1),
+        "m" | "min" | "minute" => std::time::Duration::from_secs(60),
+        _ => return Err(bad()),
+    };
+    let scope = scope.trim();
+    if scope.is_empty() {
+        return Err(bad());
+    }
+    Ok(UpstreamRate {
+        scope: scope.to_owned(),
+        count,
+        per,
+    })
 }
 
 /// MCP transports.
@@ -499,5 +554,27 @@ mod tests {
     fn bad_values_are_clear() {
         let e = with_config("max_tier = 9\n", &[]).unwrap_err().to_string();
         assert!(e.contains("tier"), "{e}");
+    }
+
+    #[test]
+    fn upstream_rates_parse_and_name_the_format() {
+        let r = parse_upstream_rate("zapier:hook=10/s").unwrap();
+        assert_eq!((r.scope.as_str(), r.count.get()), ("zapier:hook", 10));
+        assert_eq!(r.quota().burst_size().get(), 10);
+        assert_eq!(
+            r.quota().replenish_interval(),
+            std::time::Duration::from_millis(100)
+        );
+        let m = parse_upstream_rate("jira:=120/min").unwrap();
+        assert_eq!(
+            m.quota().replenish_interval(),
+            std::time::Duration::from_millis(500)
+        );
+        for bad in ["zapier", "x=0/s", "x=5/h", "=5/s"] {
+            assert!(
+                parse_upstream_rate(bad).unwrap_err().contains("SCOPE=N/s"),
+                "{bad}"
+            );
+        }
     }
 }

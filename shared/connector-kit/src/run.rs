@@ -235,11 +235,7 @@ pub async fn build<C: Connector>(
         // A fleet-wide store (Redis) holds the upstream buckets and pauses, so replicas
         // together keep one quota; SQLite and memory pace per process (a round trip to the
         // file for every upstream request would cost more than it shares on one host).
-        limiter: if state.kind().fleet_wide() {
-            UpstreamLimiter::new(default_quota()).shared(state.clone())
-        } else {
-            UpstreamLimiter::new(default_quota())
-        },
+        limiter: limiter(kit_args, &state),
         retry: RetryPolicy::default(),
         audit,
         enabled_tools: selection.enabled.clone().into(),
@@ -310,6 +306,21 @@ fn state_password() -> anyhow::Result<Option<secrecy::SecretString>> {
         )
     })?;
     Ok(Some(text.trim_end_matches(['\r', '\n']).to_owned().into()))
+}
+
+/// The upstream limiter: the default quota, the operator's `--upstream-rate` overrides, and,
+/// with a fleet-wide store (Redis), buckets and pauses shared by every replica. SQLite and
+/// memory pace per process (a round trip to the file for every upstream request would cost
+/// more than it shares on one host).
+fn limiter(kit_args: &KitArgs, state: &State) -> UpstreamLimiter {
+    let mut limiter = UpstreamLimiter::new(default_quota());
+    for rate in &kit_args.upstream_rate {
+        limiter = limiter.with_override(&rate.scope, rate.quota());
+    }
+    if state.kind().fleet_wide() {
+        limiter = limiter.shared(state.clone());
+    }
+    limiter
 }
 
 fn default_quota() -> governor::Quota {

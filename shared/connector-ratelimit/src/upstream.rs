@@ -78,6 +78,9 @@ struct Inner {
     acquisitions: AtomicU64,
     /// Buckets and pauses shared through the state store.
     shared: Option<State>,
+    /// Prefixes the operator set (`--upstream-rate`): a connector's `with_quota` never
+    /// replaces them.
+    pinned: Vec<String>,
 }
 
 struct Rule {
@@ -89,7 +92,22 @@ struct Rule {
 impl UpstreamLimiter {
     /// A limiter giving every scope `default_quota`.
     pub fn new(default_quota: Quota) -> Self {
-        Self::from_rules(vec![(String::new(), default_quota)], HashMap::new(), None)
+        Self::from_rules(
+            vec![(String::new(), default_quota)],
+            HashMap::new(),
+            None,
+            Vec::new(),
+        )
+    }
+
+    /// Like [`with_quota`](Self::with_quota), but the operator's choice: later `with_quota`
+    /// calls for the same prefix (a connector's defaults) leave it alone.
+    #[must_use]
+    pub fn with_override(self, scope_prefix: &str, quota: Quota) -> Self {
+        let mut limiter = self.replace(scope_prefix, quota);
+        let inner = Arc::get_mut(&mut limiter.inner).expect("a fresh limiter is not shared");
+        inner.pinned.push(scope_prefix.to_owned());
+        limiter
     }
 
     /// Keeps buckets and pauses in `state`, shared by every process using it (GCRA in the
@@ -98,7 +116,7 @@ impl UpstreamLimiter {
     pub fn shared(self, state: State) -> Self {
         let rules = self.rules();
         let pauses = self.inner.pauses.lock().clone();
-        Self::from_rules(rules, pauses, Some(state))
+        Self::from_rules(rules, pauses, Some(state), self.inner.pinned.clone())
     }
 
     fn rules(&self) -> Vec<(String, Quota)> {
@@ -113,17 +131,30 @@ impl UpstreamLimiter {
     /// scopes under the prefix). Setting the same prefix again replaces its quota.
     #[must_use]
     pub fn with_quota(self, scope_prefix: &str, quota: Quota) -> Self {
+        if self.inner.pinned.iter().any(|p| p == scope_prefix) {
+            return self;
+        }
+        self.replace(scope_prefix, quota)
+    }
+
+    fn replace(&self, scope_prefix: &str, quota: Quota) -> Self {
         let mut rules = self.rules();
         rules.retain(|(prefix, _)| prefix != scope_prefix);
         rules.push((scope_prefix.to_owned(), quota));
         let pauses = self.inner.pauses.lock().clone();
-        Self::from_rules(rules, pauses, self.inner.shared.clone())
+        Self::from_rules(
+            rules,
+            pauses,
+            self.inner.shared.clone(),
+            self.inner.pinned.clone(),
+        )
     }
 
     fn from_rules(
         mut rules: Vec<(String, Quota)>,
         pauses: HashMap<String, Instant>,
         shared: Option<State>,
+        pinned: Vec<String>,
     ) -> Self {
         rules.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
         let rules = rules
@@ -140,6 +171,7 @@ impl UpstreamLimiter {
                 pauses: Mutex::new(pauses),
                 acquisitions: AtomicU64::new(0),
                 shared,
+                pinned,
             }),
         }
     }
@@ -459,6 +491,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_operator_override_survives_the_connectors_defaults() {
+        let operator = one_per(MS(100));
+        let limiter = UpstreamLimiter::new(generous())
+            .with_override("zapier:hook", operator)
+            .with_quota("zapier:hook", one_per(MS(500)))
+            .with_quota("zapier:account", one_per(MS(700)));
+        assert_eq!(limiter.quota_for("zapier:hook:alerts"), operator);
+        assert_eq!(limiter.quota_for("zapier:account:1"), one_per(MS(700)));
     }
 
     #[test]
