@@ -729,3 +729,93 @@ fn sibling_binary(bin: &str) -> PathBuf {
     assert!(status.success(), "cargo build --bin {bin} failed");
     dir.join(bin)
 }
+
+/// The fleet of `deploy/compose/replicas.yml` (included by docker-compose.yml): both replicas
+/// run the single suite service's command plus one Redis state and one shared key, parsed by
+/// the suite's real flags; nginx balances exactly those two on the port they listen on.
+#[test]
+fn replicas_share_one_redis_and_one_key_behind_nginx() {
+    #[derive(Debug, Deserialize)]
+    struct Fleet {
+        services: BTreeMap<String, serde_norway::Value>,
+        secrets: BTreeMap<String, BTreeMap<String, String>>,
+    }
+    let dir = root().join("deploy/compose");
+    let text = std::fs::read_to_string(dir.join("replicas.yml")).unwrap();
+    let fleet: Fleet = serde_norway::from_str(&text).expect("replicas.yml parses");
+    let included = std::fs::read_to_string(root().join("docker-compose.yml")).unwrap();
+    assert!(
+        included.contains("deploy/compose/replicas.yml"),
+        "docker-compose.yml includes the fleet"
+    );
+
+    let single = &load().services["mcp-suite"];
+    let strings = |v: &serde_norway::Value| -> Vec<String> {
+        v.as_sequence()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut listen_port = None;
+    for name in ["suite-a", "suite-b"] {
+        let svc = &fleet.services[name];
+        let command = strings(&svc["command"]);
+        // Container paths → repository paths (the replicas mount deploy/ at /etc/mcp).
+        let args: Vec<OsString> = command
+            .iter()
+            .map(|a| match a.strip_prefix("/etc/mcp/") {
+                Some(rest) => root().join("deploy").join(rest).into_os_string(),
+                None => OsString::from(a),
+            })
+            .collect();
+        let cli = mcp_suite::cli::parse(args)
+            .unwrap_or_else(|e| panic!("{name} rejects its compose command: {e}"));
+        assert!(matches!(
+            cli.command,
+            Some(mcp_suite::cli::SuiteCommand::Serve)
+        ));
+        let state = cli.kit.state.clone().expect("replicas name their state");
+        assert_eq!(
+            connector_kit::state::Location::parse(&state),
+            Ok(connector_kit::state::Location::Redis(
+                "redis://redis:6379/0".into()
+            )),
+            "{name}"
+        );
+        assert!(fleet.services.contains_key("redis"));
+        let key = cli.kit.confirm_key_file.clone().expect("a shared key");
+        let secret = key
+            .strip_prefix("/run/secrets/")
+            .expect("the key is a compose secret")
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let file = dir.join(&fleet.secrets[&secret]["file"]);
+        assert!(
+            std::fs::read(&file).unwrap().trim_ascii().len() >= 32,
+            "{file:?}"
+        );
+        // Same suite as the single service: same command after `serve` and the state flags,
+        // same upstream credentials.
+        assert_eq!(command[..4], single.command[..4], "{name}");
+        let env: BTreeMap<String, String> =
+            serde_norway::from_value(svc["environment"].clone()).unwrap();
+        assert_eq!(env, single.environment, "{name}");
+        let port = cli.kit.listen.port();
+        assert_eq!(*listen_port.get_or_insert(port), port);
+    }
+    let nginx = &fleet.services["nginx"];
+    let env: BTreeMap<String, String> =
+        serde_norway::from_value(nginx["environment"].clone()).unwrap();
+    let port = listen_port.unwrap();
+    assert_eq!(env["SUITE_UPSTREAM_A"], format!("suite-a:{port}"));
+    assert_eq!(env["SUITE_UPSTREAM_B"], format!("suite-b:{port}"));
+    let template =
+        std::fs::read_to_string(root().join("deploy/nginx/templates/mcp-suite.conf.template"))
+            .unwrap();
+    for var in ["SUITE_UPSTREAM_A", "SUITE_UPSTREAM_B", "NGINX_LISTEN_PORT"] {
+        assert!(template.contains(&format!("${{{var}}}")), "{var}");
+        assert!(env["NGINX_ENVSUBST_FILTER"].contains(var), "{var}");
+    }
+}
