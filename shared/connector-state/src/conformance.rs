@@ -214,3 +214,43 @@ fn an_unwritable_state_dir_is_a_clear_error() {
         "{e}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_backend_against_a_real_server() {
+    let redis = connector_testkit::RedisServer::start()
+        .await
+        .expect("redis-server is needed for this test");
+    let a = crate::redis::RedisBackend::open(&redis.url(), None).unwrap();
+    let b = crate::redis::RedisBackend::open(&redis.url(), None).unwrap();
+    run_all(State::new(Arc::new(a), "t"), State::new(Arc::new(b), "t")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_is_an_error_and_recovery_needs_no_reconnect_by_hand() {
+    let mut redis = connector_testkit::RedisServer::start_with_password("pw-not-in-url")
+        .await
+        .expect("redis-server is needed for this test");
+    let password = secrecy::SecretString::from("pw-not-in-url");
+    let s = State::new(
+        Arc::new(crate::redis::RedisBackend::open(&redis.url(), Some(&password)).unwrap()),
+        "t",
+    );
+    assert!(!s.describe().contains("pw-not-in-url"));
+    s.ping()
+        .await
+        .expect("the password from outside the URL is used");
+    redis.stop().await;
+    let e = s.claim("k", LEASE, TTL).await.unwrap_err();
+    assert_eq!(e.backend, "redis");
+    redis.start_again().await.unwrap();
+    let mut answered = false;
+    for _ in 0..100 {
+        if s.ping().await.is_ok() {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(answered, "the connection manager reconnects by itself");
+    assert_eq!(s.claim("k", LEASE, TTL).await.unwrap(), Claim::Started);
+}
