@@ -16,6 +16,7 @@ mod http;
 mod machine;
 mod procs;
 mod sections;
+mod state;
 mod stats;
 mod targets;
 
@@ -75,6 +76,8 @@ enum What {
     Context,
     /// 6. criterion micro-benchmarks (runs `cargo bench`).
     Micro,
+    /// 7. confirmed-write latency per `--state` backend (memory, SQLite, Redis).
+    State,
 }
 
 /// A progress line on stderr (stdout holds only the report).
@@ -175,6 +178,9 @@ fn main() -> anyhow::Result<()> {
             }
             Err(e) => return Err(e),
         }
+    }
+    if run(What::State) {
+        out.push(state::state_writes(&prepared, &settings, &rt)?);
     }
     drop(prepared);
 

@@ -80,7 +80,13 @@ impl Prepared {
     }
 
     fn http_server(&self, s: &Settings) -> anyhow::Result<Server> {
+        self.http_server_with(s, &[])
+    }
+
+    /// [`Prepared::http_server`] with `extra` arguments.
+    pub fn http_server_with(&self, s: &Settings, extra: &[String]) -> anyhow::Result<Server> {
         let mut args = self.args.clone();
+        args.extend(extra.iter().cloned());
         if self.target.has_stdio() {
             args.extend(["--transport", "http"].map(String::from));
         }
@@ -104,7 +110,7 @@ impl Prepared {
     /// The MCP endpoint of the read tool on a server started by
     /// [`Prepared::http_server`]: the printed URL, or for the suite
     /// `/<mount>/mcp` on the printed origin.
-    fn mcp(&self, server: &Server) -> McpHttp {
+    pub fn mcp(&self, server: &Server) -> McpHttp {
         McpHttp {
             client: http::client(),
             url: match self.target.kind {

@@ -101,6 +101,13 @@ async fn records_and_lists(a: &State, b: &State) {
         b.put_if_absent("r", &json!({"v": 2}), TTL).await.unwrap(),
         Some(json!({"v": 1}))
     );
+    b.put("r", &json!({"v": 3, "a": [1]}), TTL).await.unwrap();
+    let read = a.get("r").await.unwrap().unwrap();
+    let (x, y) = tokio::join!(
+        a.replace_if("r", &read, &json!({"v": 4}), TTL),
+        b.replace_if("r", &read, &json!({"v": 5}), TTL)
+    );
+    assert!(x.unwrap() ^ y.unwrap(), "one transition wins");
     b.put("r", &json!({"v": 3}), TTL).await.unwrap();
     assert_eq!(a.get("r").await.unwrap(), Some(json!({"v": 3})));
     a.delete("r").await.unwrap();

@@ -229,6 +229,25 @@ impl State {
         }
     }
 
+    /// Replaces a record by `new` only if it still is `expected` (as read by [`get`](Self::get)):
+    /// a state transition (pending → approved) that two replicas cannot both make.
+    pub async fn replace_if(
+        &self,
+        key: &str,
+        expected: &Value,
+        new: &Value,
+        ttl: Duration,
+    ) -> Result<bool, StateError> {
+        self.backend
+            .swap_if(
+                &self.key("rec", key),
+                &expected.to_string(),
+                Some(&new.to_string()),
+                ttl,
+            )
+            .await
+    }
+
     /// Deletes a record.
     pub async fn delete(&self, key: &str) -> Result<(), StateError> {
         self.backend.delete(&self.key("rec", key)).await
