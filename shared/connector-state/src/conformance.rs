@@ -103,9 +103,10 @@ async fn records_and_lists(a: &State, b: &State) {
     );
     b.put("r", &json!({"v": 3, "a": [1]}), TTL).await.unwrap();
     let read = a.get("r").await.unwrap().unwrap();
+    let (four, five) = (json!({"v": 4}), json!({"v": 5}));
     let (x, y) = tokio::join!(
-        a.replace_if("r", &read, &json!({"v": 4}), TTL),
-        b.replace_if("r", &read, &json!({"v": 5}), TTL)
+        a.replace_if("r", &read, &four, TTL),
+        b.replace_if("r", &read, &five, TTL)
     );
     assert!(x.unwrap() ^ y.unwrap(), "one transition wins");
     b.put("r", &json!({"v": 3}), TTL).await.unwrap();
