@@ -4,6 +4,7 @@
 mod compose;
 mod config;
 mod demo;
+mod fleet;
 mod serve;
 
 use std::path::PathBuf;

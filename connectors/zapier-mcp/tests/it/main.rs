@@ -5,6 +5,7 @@ mod auth;
 mod confirm;
 mod docs;
 mod faults;
+mod fleet;
 mod robustness;
 mod tools;
 
