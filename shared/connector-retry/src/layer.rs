@@ -256,8 +256,9 @@ fn give_up<ResB>(
     }
 }
 
+/// The host only: a path can be a credential (see the reqwest middleware's `log_target`).
 fn log_target(uri: &Uri) -> String {
-    format!("{}{}", uri.host().unwrap_or("-"), uri.path())
+    uri.host().unwrap_or("-").to_owned()
 }
 
 #[cfg(test)]

@@ -93,3 +93,69 @@ async fn upstream_refusals_are_explained() {
     );
     assert_eq!(done.structured["http_status"], 410);
 }
+
+/// A hook URL's path is its secret: a faulty run (503s until the retries give up, a 429 with a
+/// long Retry-After) must leave it in no log line and no audit record.
+#[tokio::test]
+async fn no_log_line_or_audit_record_carries_the_hook_secret() {
+    let w = World::new().await;
+    let stderr_path = w.dir.path().join("stderr.log");
+    let audit_path = w.dir.path().join("audit.jsonl");
+    let stderr = std::fs::File::create(&stderr_path).unwrap();
+    let mut child = tokio::process::Command::new(crate::BIN)
+        .args([
+            "--hooks",
+            &w.hooks,
+            "--transport",
+            "http",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args([
+            "--confirm",
+            "off",
+            "--audit-log",
+            audit_path.to_str().unwrap(),
+        ])
+        .env("RUST_LOG", "debug")
+        .env("MCP_STATE", "memory")
+        .envs(w.env())
+        .stdout(std::process::Stdio::piped())
+        .stderr(stderr)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines =
+        tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(child.stdout.take().unwrap()));
+    let url = lines.next_line().await.unwrap().expect("the endpoint URL");
+    let client = connector_testkit::Client::http(&url, None, crate::modern())
+        .await
+        .unwrap();
+    w.kit
+        .push_fault(Fault::status(503).times(20).path_prefix("/hooks/"));
+    let r = client.call("trigger_hook", page_args()).await.unwrap();
+    assert!(r.is_error, "{}", r.text);
+    w.kit.reset();
+    w.kit.push_fault(
+        Fault::status(429)
+            .retry_after("3600")
+            .path_prefix("/hooks/"),
+    );
+    let r = client.call("trigger_hook", page_args()).await.unwrap();
+    assert!(r.is_error, "{}", r.text);
+    drop(client);
+    child.kill().await.unwrap();
+    let logs = std::fs::read_to_string(&stderr_path).unwrap();
+    let audit = std::fs::read_to_string(&audit_path).unwrap();
+    assert!(
+        logs.contains("giving up"),
+        "the faulty run was logged: {logs}"
+    );
+    assert!(!audit.is_empty());
+    for (what, text) in [("log", &logs), ("audit", &audit)] {
+        assert!(
+            !text.contains("pg0nc4ll"),
+            "the hook secret is in the {what}: {text}"
+        );
+    }
+}
